@@ -1,0 +1,16 @@
+"""Reference implementations behind the executable PyTorch-versus-TensorFlow book.
+
+Importing ``companion`` is cheap: no module here imports torch or TensorFlow
+until a function that needs it runs. Modules, one concern each:
+
+``companion.environment``
+    versions, machine and thread report (``python -m companion``).
+``companion.reproducibility``
+    seeding every random source, pinning threads.
+``companion.quiet``
+    keeping TensorFlow's start-up log lines out of scripts' output.
+``companion.graph_inspection``
+    the graphs autograd and ``tf.function`` record, as networkx graphs and pictures.
+"""
+
+__version__ = "0.1.0"

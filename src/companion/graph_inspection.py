@@ -1,0 +1,312 @@
+"""The graphs the frameworks record, as networkx graphs you can print or draw.
+
+PyTorch's autograd keeps, on every tensor that needs a gradient, a
+``grad_fn``: the backward function of the op that made it, linked to the
+backward functions of that op's inputs. :func:`autograd_graph` walks that
+chain. TensorFlow's ``tf.function`` traces Python into a ``tf.Graph`` of
+operations; :func:`tf_graph` reads it. Both return a ``networkx.DiGraph``
+whose edges point the way data flows forward, with node attributes
+``label`` (what to print) and ``kind`` (``input``, ``constant``, ``op`` or
+``output``). :func:`draw_graph` draws either kind of graph the same way.
+
+>>> import torch
+>>> x = torch.tensor(2.0, requires_grad=True)
+>>> graph = autograd_graph(x**2 + 1, inputs={"x": x})
+>>> print(describe_graph(graph))
+x (input)
+PowBackward0 (op) <- x; exponent=2
+AddBackward0 (op) <- PowBackward0; alpha=1
+output (output) <- AddBackward0
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+KINDS = ("input", "constant", "variable", "op", "gradient", "output")
+
+# Fill colours by node kind; chosen to be readable in print and for colour-blind readers.
+KIND_COLOURS = {
+    "input": "#cfe3f7",
+    "variable": "#cfe3f7",
+    "constant": "#eeeeee",
+    "op": "#fde4c8",
+    "gradient": "#f6c9d0",
+    "output": "#d7f0d2",
+}
+
+
+def _scalar_details(grad_fn) -> str:
+    """Non-tensor values autograd saved for the backward pass, e.g. ``exponent=2``."""
+    details = []
+    for attribute in sorted(dir(grad_fn)):
+        if not attribute.startswith("_saved_"):
+            continue
+        try:
+            value = getattr(grad_fn, attribute)
+        except RuntimeError:  # saved tensors freed after backward()
+            continue
+        if isinstance(value, bool | int | float):
+            details.append(f"{attribute.removeprefix('_saved_')}={value:g}")
+    return ", ".join(details)
+
+
+def autograd_graph(output, inputs: dict | None = None) -> nx.DiGraph:
+    """The autograd graph behind ``output``, with edges in forward direction.
+
+    ``inputs`` maps names to leaf tensors so the picture can label them;
+    leaves not named there are labelled by shape.
+    """
+    import torch
+
+    if not isinstance(output, torch.Tensor):
+        raise TypeError(f"output must be a torch.Tensor, got {type(output).__name__}")
+    if output.grad_fn is None:
+        raise ValueError(
+            "output has no autograd history: it is a leaf or was computed without "
+            "gradients; create the inputs with requires_grad=True"
+        )
+    inputs = inputs or {}
+    if not isinstance(inputs, dict) or not all(
+        isinstance(value, torch.Tensor) for value in inputs.values()
+    ):
+        raise TypeError("inputs must be a dict mapping names to torch.Tensor leaves")
+    names = {id(tensor): name for name, tensor in inputs.items()}
+
+    graph = nx.DiGraph()
+    seen = set()
+
+    def visit(fn) -> str:
+        node = f"fn{id(fn)}"
+        if node in seen:
+            return node
+        seen.add(node)
+        if hasattr(fn, "variable"):  # AccumulateGrad: the leaf that receives a gradient
+            leaf = fn.variable
+            label = names.get(id(leaf), f"leaf {tuple(leaf.shape)}")
+            graph.add_node(node, label=label, kind="input", detail="")
+            return node
+        graph.add_node(node, label=fn.name(), kind="op", detail=_scalar_details(fn))
+        for parent, _ in fn.next_functions:
+            if parent is not None:
+                graph.add_edge(visit(parent), node)
+        return node
+
+    graph.add_node("output", label="output", kind="output", detail="")
+    graph.add_edge(visit(output.grad_fn), "output")
+    return graph
+
+
+def _op_kind(op, output_ops: set[str]) -> str:
+    if op.name in output_ops:
+        return "output"
+    if op.type == "Placeholder":
+        return "input"
+    if op.type == "Const":
+        return "constant"
+    if op.type in {"VarHandleOp", "ReadVariableOp"}:
+        return "variable"
+    if op.name.startswith("gradient_tape/"):
+        return "gradient"
+    return "op"
+
+
+def _op_label(op, kind: str, output_index: dict[str, int]) -> str:
+    """What a reader needs to see: an input's name, a scalar constant's value, an op's type."""
+    import tensorflow as tf
+
+    if kind == "output":
+        return f"output {output_index[op.name]}"
+    if kind == "input":
+        return op.name
+    if kind == "constant":
+        value = tf.make_ndarray(op.get_attr("value"))
+        return f"{value.item():g}" if value.size == 1 else f"const {list(value.shape)}"
+    return op.type
+
+
+def tf_graph(function, *, drop_constants: bool = False) -> nx.DiGraph:
+    """The operations of a ``tf.function``'s concrete function (or a ``tf.Graph``).
+
+    Each node is an operation labelled with its type (``Pow``, ``AddV2``),
+    an input with its argument name, a scalar constant with its value;
+    ``detail`` holds the op's name in the graph. Ops that ``GradientTape``
+    added are of kind ``gradient``; the Identity ops that return the
+    function's results are ``output 0``, ``output 1`` and so on.
+    """
+    import tensorflow as tf
+
+    if isinstance(function, tf.Graph):
+        tf_graph_obj, outputs = function, []
+    elif hasattr(function, "graph") and isinstance(function.graph, tf.Graph):
+        tf_graph_obj, outputs = function.graph, list(function.graph.outputs)
+    else:
+        raise TypeError(
+            "expected a concrete function (e.g. f.get_concrete_function(...)) or a tf.Graph, "
+            f"got {type(function).__name__}"
+        )
+    output_index = {tensor.op.name: i for i, tensor in enumerate(outputs)}
+    graph = nx.DiGraph()
+    for op in tf_graph_obj.get_operations():
+        kind = _op_kind(op, set(output_index))
+        if drop_constants and kind == "constant":
+            continue
+        label = _op_label(op, kind, output_index)
+        graph.add_node(op.name, label=label, kind=kind, detail=op.name)
+    for op in tf_graph_obj.get_operations():
+        for tensor in op.inputs:
+            if tensor.op.name in graph and op.name in graph:
+                graph.add_edge(tensor.op.name, op.name)
+    return graph
+
+
+def describe_graph(graph: nx.DiGraph) -> str:
+    """One line per node in data-flow order: ``label (kind) <- inputs; details``."""
+    if not isinstance(graph, nx.DiGraph):
+        raise TypeError(f"graph must be a networkx.DiGraph, got {type(graph).__name__}")
+    lines = []
+    for node in nx.lexicographical_topological_sort(graph, key=str):
+        data = graph.nodes[node]
+        line = f"{data['label']} ({data['kind']})"
+        parents = [graph.nodes[p]["label"] for p in graph.predecessors(node)]
+        if parents:
+            line += " <- " + ", ".join(parents)
+        if (
+            data.get("detail")
+            and data["detail"] != data["label"]
+            and data["kind"] in {"op", "gradient"}
+        ):
+            line += "; " + data["detail"]
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def layered_positions(graph: nx.DiGraph) -> dict:
+    """Left-to-right positions: one column per step of data flow, few crossing edges.
+
+    A node's column is its longest path from a source; a source (input or
+    constant) moves right to sit just before its first consumer. Rows in a
+    column follow the mean row of each node's neighbours (barycentre
+    ordering), which keeps most edges from crossing.
+    """
+    order = list(nx.topological_sort(graph))
+    layer = {}
+    for node in order:
+        parents = list(graph.predecessors(node))
+        layer[node] = 1 + max(layer[p] for p in parents) if parents else 0
+    for node in order:
+        children = list(graph.successors(node))
+        if not list(graph.predecessors(node)) and children:
+            layer[node] = min(layer[c] for c in children) - 1
+    columns: dict[int, list] = {}
+    for node in sorted(graph, key=str):
+        columns.setdefault(layer[node], []).append(node)
+    row = {node: float(i) for members in columns.values() for i, node in enumerate(members)}
+    for _ in range(4):
+        for column in sorted(columns):
+            for node in columns[column]:
+                neighbours = list(graph.predecessors(node)) or list(graph.successors(node))
+                if neighbours:
+                    row[node] = sum(row[n] for n in neighbours) / len(neighbours)
+            columns[column].sort(key=lambda n: (row[n], str(n)))
+            for i, node in enumerate(columns[column]):
+                row[node] = float(i)
+    positions = {}
+    for column, members in columns.items():
+        top = (len(members) - 1) / 2
+        for i, node in enumerate(members):
+            positions[node] = (column * 2.4, top - i)
+    return positions
+
+
+def draw_graph(graph: nx.DiGraph, *, title: str | None = None, ax=None):
+    """Draw a graph from :func:`autograd_graph` or :func:`tf_graph`; return the figure.
+
+    Columns follow the data flow left to right; colours mark inputs,
+    constants, ops, gradient ops and outputs. Pass ``ax`` to draw into an
+    existing matplotlib axes (two graphs side by side, say).
+
+    >>> import networkx as nx
+    >>> graph = nx.DiGraph([("a", "f"), ("f", "out")])
+    >>> for node, kind in [("a", "input"), ("f", "op"), ("out", "output")]:
+    ...     graph.nodes[node].update(label=node, kind=kind)
+    >>> figure = draw_graph(graph, title="f(a)")
+    >>> sorted(text.get_text() for text in figure.axes[0].texts)
+    ['a', 'f', 'out']
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    if not isinstance(graph, nx.DiGraph):
+        raise TypeError(f"graph must be a networkx.DiGraph, got {type(graph).__name__}")
+    if graph.number_of_nodes() == 0:
+        raise ValueError("graph is empty: nothing to draw")
+    if not nx.is_directed_acyclic_graph(graph):
+        raise ValueError("graph has a cycle; expected a data-flow graph (a DAG)")
+    missing = [n for n, data in graph.nodes(data=True) if data.get("kind") not in KINDS]
+    if missing:
+        raise ValueError(f"nodes {missing[:3]} lack a 'kind' attribute from {KINDS}")
+
+    positions = layered_positions(graph)
+    columns = (
+        1 + (max(x for x, _ in positions.values()) - min(x for x, _ in positions.values())) / 2.4
+    )
+    rows = 1 + max(abs(y) for _, y in positions.values()) * 2
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(3.5, 1.55 * columns), max(1.6, 0.85 * rows + 0.8)))
+        # Closed, so a notebook shows it once (as the cell's value) and pyplot keeps no state.
+        plt.close(fig)
+    else:
+        fig = ax.figure
+    boxes = {}
+    for node, (x, y) in positions.items():
+        data = graph.nodes[node]
+        boxes[node] = ax.text(
+            x,
+            y,
+            data["label"],
+            ha="center",
+            va="center",
+            fontsize=10,
+            family="monospace",
+            bbox={
+                "boxstyle": "round,pad=0.4",
+                "facecolor": KIND_COLOURS[data["kind"]],
+                "edgecolor": "#666666",
+            },
+            zorder=2,
+        )
+    for source, target in graph.edges:
+        # Clip each arrow to the two boxes, so arrowheads stop at the box edge.
+        ax.annotate(
+            "",
+            xy=positions[target],
+            xytext=positions[source],
+            arrowprops={
+                "arrowstyle": "-|>",
+                "color": "#555555",
+                "shrinkA": 1,
+                "shrinkB": 1,
+                "patchA": boxes[source].get_bbox_patch(),
+                "patchB": boxes[target].get_bbox_patch(),
+            },
+            zorder=1,
+        )
+    xs = [x for x, _ in positions.values()]
+    ys = [y for _, y in positions.values()]
+    ax.set_xlim(min(xs) - 1.1, max(xs) + 1.1)
+    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+    ax.axis("off")
+    kinds = [k for k in KINDS if any(d["kind"] == k for _, d in graph.nodes(data=True))]
+    ax.legend(
+        handles=[Patch(facecolor=KIND_COLOURS[k], edgecolor="#666666", label=k) for k in kinds],
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=len(kinds),
+        frameon=False,
+        fontsize=8,
+    )
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,116 @@
+"""Unit tests of the pieces inside the book's Sphinx extensions (docs/_ext)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import claims
+import execution_fingerprint as fp
+import pytest
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def package(tmp_path) -> Path:
+    root = tmp_path / "src" / "companion"
+    write(root / "__init__.py", '"""Package."""\n')
+    write(root / "a.py", "from . import b\nfrom .sub import c\n")
+    write(root / "b.py", "import numpy\n")
+    write(root / "sub" / "__init__.py", "")
+    write(root / "sub" / "c.py", "from ..b import thing\nfrom . import d\n")
+    write(root / "sub" / "d.py", "RUNNER = 'companion.worker'\n")
+    write(root / "worker.py", "")
+    write(root / "unused.py", "")
+    return root
+
+
+def names(files, root):
+    return [fp.display_name(f, root) for f in files]
+
+
+def test_closure_follows_absolute_relative_and_string_imports(package):
+    closure = names(fp.dependency_closure(package, {"companion.a"}), package)
+    assert closure == [
+        "companion/__init__.py",
+        "companion/a.py",
+        "companion/b.py",
+        "companion/sub/__init__.py",
+        "companion/sub/c.py",
+        "companion/sub/d.py",
+        "companion/worker.py",
+    ]
+
+
+def test_closure_of_a_leaf_module_is_small(package):
+    assert names(fp.dependency_closure(package, {"companion.b"}), package) == [
+        "companion/__init__.py",
+        "companion/b.py",
+    ]
+
+
+def test_unknown_modules_are_ignored(package):
+    assert fp.dependency_closure(package, {"companion.nope"}) == [package / "__init__.py"]
+
+
+def test_fingerprint_changes_with_content_and_environment(package):
+    files = fp.dependency_closure(package, {"companion.b"})
+    first = fp.fingerprint(files, package, "torch==1")
+    assert fp.fingerprint(files, package, "torch==2") != first
+    (package / "b.py").write_text("import numpy  # edited\n")
+    assert fp.fingerprint(files, package, "torch==1") != first
+
+
+def test_import_pattern_finds_companion_imports_in_cells():
+    text = (
+        "```{code-cell}\nimport companion.x\nfrom companion.y import z\nimport companionship\n```"
+    )
+    assert fp.IMPORT_PATTERN.findall(text) == ["companion.x", "companion.y"]
+
+
+def test_only_text_notebooks_get_a_fingerprint():
+    assert fp.is_text_notebook("---\njupytext:\n  x: 1\nkernelspec:\n  name: python3\n---\n# T")
+    assert not fp.is_text_notebook("# Just prose\n")
+    assert not fp.is_text_notebook("---\ntitle: front matter only\n---\n# T")
+
+
+def test_installed_distributions_include_the_pinned_frameworks():
+    listing = fp.installed_distributions()
+    assert "torch==2.13.0" in listing
+    assert "keras==" in listing
+    assert "companion==" not in listing
+
+
+CLAIM = "  - id: G1\n    statement: Something.\n    kind: [demo]\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (CLAIM + CLAIM, "unique id"),
+        (CLAIM.replace("G1", "Q1"), "group letter"),
+        (CLAIM.replace("[demo]", "[guess]"), "kind must be"),
+        (CLAIM + "    verdict: maybe\n", "verdict must be"),
+        (CLAIM.replace("    statement: Something.\n", ""), "statement is required"),
+    ],
+)
+def test_claims_file_validation(tmp_path, body, message):
+    path = write(tmp_path / "claims.yaml", "groups:\n  G: Graphs\nclaims:\n" + body)
+    with pytest.raises(ValueError, match=message):
+        claims.load_claims(path)
+
+
+def test_claims_file_defaults(tmp_path):
+    path = write(tmp_path / "claims.yaml", "groups:\n  G: Graphs\nclaims:\n" + CLAIM)
+    claim = claims.load_claims(path)["claims"]["G1"]
+    assert claim["verdict"] == "not yet assessed"
+    assert claim["group"] == "G"
+
+
+def test_the_books_claims_file_is_valid():
+    data = claims.load_claims(Path(__file__).resolve().parents[1] / "docs" / "claims.yaml")
+    assert len(data["claims"]) == 34
