@@ -16,6 +16,9 @@ HTML = DOCS / "_build" / "html"
 sys.path.insert(0, str(DOCS / "_ext"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# The fixture book is data for test_book_machinery, not tests.
+collect_ignore = ["fixtures"]
+
 
 @pytest.fixture(scope="session")
 def built_html() -> Path:

@@ -55,7 +55,7 @@ def soup(html: Path, page: str) -> BeautifulSoup:
 
 
 def test_there_are_executed_chapters():
-    assert "chapters/graphs" in notebook_pages()
+    assert "chapters/02-graphs" in notebook_pages()
 
 
 @pytest.mark.parametrize("page", notebook_pages())
@@ -142,13 +142,13 @@ def test_static_css_and_js_pull_nothing_from_other_hosts(built_html):
 
 
 def test_math_is_rendered_to_mathml_without_a_script(built_html):
-    page = soup(built_html, "chapters/graphs")
+    page = soup(built_html, "chapters/02-graphs")
     assert page.find("math") is not None
     assert not [s for s in page.find_all("script") if "mathjax" in (s.get("src") or "").lower()]
 
 
 def test_graphs_chapter_shows_synced_tabs_pictures_and_claims(built_html):
-    page = soup(built_html, "chapters/graphs")
+    page = soup(built_html, "chapters/02-graphs")
     labels = page.select("div.framework-tabs > label.sd-tab-label")
     assert {label["data-sync-id"] for label in labels} == {"pytorch", "tensorflow"}
     assert {label["data-sync-group"] for label in labels} == {"framework"}

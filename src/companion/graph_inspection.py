@@ -231,7 +231,7 @@ def draw_graph(graph: nx.DiGraph, *, title: str | None = None, ax=None):
     >>> for node, kind in [("a", "input"), ("f", "op"), ("out", "output")]:
     ...     graph.nodes[node].update(label=node, kind=kind)
     >>> figure = draw_graph(graph, title="f(a)")
-    >>> sorted(text.get_text() for text in figure.axes[0].texts)
+    >>> sorted(t.get_text() for t in figure.axes[0].texts if t.get_text())
     ['a', 'f', 'out']
     """
     import matplotlib.pyplot as plt
