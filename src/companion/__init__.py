@@ -11,6 +11,14 @@ until a function that needs it runs. Modules, one concern each:
     keeping TensorFlow's start-up log lines out of scripts' output.
 ``companion.graph_inspection``
     the graphs autograd and ``tf.function`` record, as networkx graphs and pictures.
+``companion.digits``
+    the 8x8 digits from scikit-learn, split the same way for both frameworks.
+``companion.cnn``
+    one small CNN, built in PyTorch and in Keras with the same architecture.
+``companion.training``
+    training either model with the same batches and optimizer settings.
+``companion.timing``
+    timing with warm-up apart, repeats, median and spread.
 """
 
 __version__ = "0.1.0"
