@@ -227,6 +227,25 @@ class ClaimsLedgerDirective(SphinxDirective):
         return [claims_ledger()]
 
 
+def chapter_label(env: BuildEnvironment, marker: dict) -> str:
+    """``ch. 2`` for a numbered chapter, else the page title."""
+    number = env.toc_secnumbers.get(marker["docname"], {}).get("")
+    if number:
+        return "ch. " + ".".join(map(str, number))
+    title = env.titles.get(marker["docname"])
+    return title.astext() if title is not None else marker["docname"]
+
+
+def place_label(env: BuildEnvironment, marker: dict) -> str:
+    """``ch. 2, A new graph for every pass``: the chapter and the section that treats the claim."""
+    chapter = chapter_label(env, marker)
+    section = marker.get("section")
+    title = env.titles.get(marker["docname"])
+    if section and (title is None or section != title.astext()):
+        return f"{chapter}, {section}"
+    return chapter
+
+
 def versions_text(packages: list[str], versions: dict[str, str]) -> str:
     return ", ".join(f"{name} {versions.get(name, 'not installed')}" for name in packages)
 
@@ -286,31 +305,44 @@ def build_ledger(app: Sphinx, fromdocname: str) -> list[nodes.Node]:
                     para += nodes.reference(source["title"], source["title"], refuri=source["url"])
                 text_cell.append(para)
 
-            verdict_cell = nodes.paragraph()
-            verdict_cell += nodes.Text(" + ".join(claim["kind"]))
-            verdict_cell += nodes.Text(" · ")
             verdict = claim["verdict"] if treated else "not yet covered"
-            verdict_cell += nodes.inline(
-                verdict, verdict, classes=["claim-verdict", "verdict-" + verdict.replace(" ", "-")]
-            )
+            verdict_cell = [
+                nodes.paragraph(text=" + ".join(claim["kind"])),
+                nodes.paragraph(
+                    "",
+                    "",
+                    nodes.inline(
+                        verdict,
+                        verdict,
+                        classes=["claim-verdict", "verdict-" + verdict.replace(" ", "-")],
+                    ),
+                ),
+            ]
             if claim["packages"]:
-                verdict_cell += nodes.Text(f" ({versions_text(claim['packages'], versions)})")
-
-            where = nodes.paragraph()
-            for i, marker in enumerate(treated + mentioned):
-                if i:
-                    where += nodes.Text(", ")
-                title = (
-                    env.titles[marker["docname"]].astext()
-                    if marker["docname"] in env.titles
-                    else marker["docname"]
+                verdict_cell.append(
+                    nodes.paragraph(
+                        text=versions_text(claim["packages"], versions), classes=["claim-versions"]
+                    )
                 )
-                label = title if marker["role"] == "treats" else f"{title} (mention)"
-                if marker.get("section") and marker["section"] != title:
-                    label = f"{title}: {marker['section']}"
-                where += link(marker["docname"], marker["anchor"], label)
-            if not treated:
-                where += nodes.Text(("; " if mentioned else "") + "not yet covered")
+
+            where = []
+            if treated:
+                para = nodes.paragraph()
+                for i, marker in enumerate(treated):
+                    if i:
+                        para += nodes.Text("; ")
+                    para += link(marker["docname"], marker["anchor"], place_label(env, marker))
+                where.append(para)
+            else:
+                where.append(nodes.paragraph(text="not yet covered", classes=["claim-uncovered"]))
+            if mentioned:
+                para = nodes.paragraph(classes=["claim-mentions"])
+                para += nodes.Text("Mentioned: ")
+                for i, marker in enumerate(mentioned):
+                    if i:
+                        para += nodes.Text(", ")
+                    para += link(marker["docname"], marker["anchor"], chapter_label(env, marker))
+                where.append(para)
             body += row_of([id_cell, text_cell, verdict_cell, where])
         result.append(table)
 
