@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import nox
+import nox.command
 
 ROOT = Path(__file__).parent
 DOCS = ROOT / "docs"
@@ -35,7 +37,15 @@ QUIET_FRAMEWORKS = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"}
 
 
 def install(session: nox.Session, extras: str) -> None:
-    """Install the project with ``extras`` under the lock, unless already done."""
+    """Install the project with ``extras`` under the lock, unless already done.
+
+    With ``nox --no-venv`` the session runs in the current environment, which
+    must already hold the packages (tests/test_shell_commands.py runs the
+    README's ``nox`` commands this way inside the tests environment).
+    """
+    if session.venv_backend == "none":
+        session.log(f"--no-venv: using the current environment as it is (needs .[{extras}])")
+        return
     key = hashlib.sha256(
         (ROOT / "pyproject.toml").read_bytes() + LOCK.read_bytes() + extras.encode()
     ).hexdigest()
@@ -47,8 +57,13 @@ def install(session: nox.Session, extras: str) -> None:
     stamp.write_text(key)
 
 
+# Sphinx's saved environment goes next to the site, not into it (where it
+# would be published with the HTML).
+DOCTREES = DOCS / "_build" / "doctrees"
+
+
 def build_book(session: nox.Session, *, fresh: bool = False) -> None:
-    args = [*SPHINX_STRICT, str(DOCS), str(HTML)]
+    args = [*SPHINX_STRICT, "-d", str(DOCTREES), str(DOCS), str(HTML)]
     if fresh:
         # Re-read every page (outputs still come from the execution cache), so
         # a warning in a page that did not change cannot hide behind the
@@ -78,6 +93,8 @@ def serve(session: nox.Session) -> None:
         str(DOCS / "_build"),
         "--port",
         "8000",
+        "-d",
+        str(DOCTREES),
         str(DOCS),
         str(HTML),
         env=QUIET_FRAMEWORKS,
@@ -92,12 +109,53 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
+CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
+
+
+def ensure_chromium(session: nox.Session) -> None:
+    """The browser tests drive Debian's ``chromium``; install it when it is missing.
+
+    Playwright's own browser download is never used (it cannot be fetched here).
+    Set BOOK_CHROMIUM to use another Chromium binary.
+    """
+    if Path(CHROMIUM).is_file():
+        return
+    why = f"the browser tests need Chromium at {CHROMIUM}"
+    if "BOOK_CHROMIUM" in os.environ:
+        session.error(f"{why}, which BOOK_CHROMIUM names, but there is no such file")
+    if shutil.which("apt-get") is None:
+        session.error(f"{why}; without apt-get, install a Chromium and set BOOK_CHROMIUM to it")
+    if os.geteuid() == 0:
+        sudo = []
+    elif shutil.which("sudo"):
+        sudo = ["sudo", "-n"]
+    else:
+        session.error(f"{why}; run `apt-get install -y chromium` as root, then try again")
+    session.log(f"{why}: installing Debian's chromium package")
+    apt = {"DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        session.run(*sudo, "apt-get", "update", "-q", external=True, env=apt)
+        session.run(*sudo, "apt-get", "install", "-y", "-q", "chromium", external=True, env=apt)
+    except nox.command.CommandFailed:
+        session.error(f"{why}, and `apt-get install -y chromium` failed (see above)")
+    if not Path(CHROMIUM).is_file():
+        session.error(f"{why}; apt-get installed chromium but {CHROMIUM} is still missing")
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Everything that can break: lint, unit and doctests, the book build, site checks."""
+    """Everything that can break: lint, unit and doctests, the book build, site checks.
+
+    The site checks include snippet, copy-button and shell-command runs, the
+    browser tests (screenshots and page sizes land in test-artifacts/) and a
+    second clean build of the book compared with the first.
+    """
     install(session, "dev")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    if "--collect-only" not in session.posargs:
+        ensure_chromium(session)
+        shutil.rmtree(ROOT / "test-artifacts", ignore_errors=True)
     pytest = ["pytest", *session.posargs]
     session.run(
         *pytest,
@@ -109,7 +167,7 @@ def tests(session: nox.Session) -> None:
         env=QUIET_FRAMEWORKS,
     )
     build_book(session, fresh=True)
-    session.run(*pytest, "-m", "site", "tests", env=QUIET_FRAMEWORKS)
+    session.run(*pytest, "-m", "site", "--durations=15", "tests", env=QUIET_FRAMEWORKS)
 
 
 @nox.session

@@ -5,9 +5,12 @@ every warning is an error, and every chapter is executed (or taken from the
 execution cache when nothing it depends on changed).
 """
 
+import datetime
 import os
+import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 DOCS = Path(__file__).parent.resolve()
 ROOT = DOCS.parent
@@ -57,6 +60,10 @@ extensions = [
     "version_stamp",
     "mathml",
     "execution_report",
+    "reader_affordances",
+    "sphinx_sitemap",
+    "sphinxext.opengraph",
+    "notfound.extension",
 ]
 
 root_doc = "index"
@@ -90,14 +97,78 @@ claims_ledger_docname = "appendix/ledger"
 version_stamp_patterns = ["chapters/*", "appendix/*"]
 
 # --- HTML ----------------------------------------------------------------------
+# The build date (UTC, day only) and commit shown in every page's footer. The
+# date is the one part of a page that differs between two builds of the same
+# commit on different days; tests/test_determinism.py masks it.
+build_date = datetime.datetime.now(datetime.UTC).date().isoformat()
+
+
+def _git_commit() -> str:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return ""  # not a git checkout (e.g. an unpacked archive): leave the commit out
+    return result.stdout.strip()
+
+
+build_commit = _git_commit()
+
+# Where the book is published. Read the Docs sets READTHEDOCS_CANONICAL_URL and
+# the GitHub Pages workflow sets BOOK_BASE_URL; a local build points at the
+# preview server of `nox -s serve`. Used for sitemap.xml, canonical links,
+# social preview metadata and the 404 page's absolute links.
+html_baseurl = (
+    os.environ.get("BOOK_BASE_URL")
+    or os.environ.get("READTHEDOCS_CANONICAL_URL")
+    or "http://127.0.0.1:8000/"
+)
+if not html_baseurl.endswith("/"):
+    html_baseurl += "/"
+
+# sitemap.xml: one URL per page, no language or version segment in the path.
+sitemap_url_scheme = "{link}"
+sitemap_excludes = ["search.html", "genindex.html", "404.html"]
+
+# Social preview (Open Graph) metadata: title, description and one fixed image,
+# not per-page generated cards (which would take a matplotlib run per page).
+ogp_site_url = html_baseurl
+ogp_site_name = project
+ogp_image = "_static/social-preview.png"
+ogp_image_alt = "A chapter of the book: PyTorch and TensorFlow code in synced tabs"
+ogp_description_length = 200
+ogp_social_cards = {"enable": False}
+ogp_enable_meta_description = True
+
+# A 404 page with absolute links, so it renders at any missing URL.
+notfound_urls_prefix = urlparse(html_baseurl).path or "/"
+notfound_context = {
+    "title": "Page not found",
+    "body": (
+        "<h1>Page not found</h1>"
+        "<p>There is no page at this address in this version of the book. "
+        "Chapters are renamed now and then; start again from the "
+        f'<a href="{urlparse(html_baseurl).path or "/"}index.html">front page</a> '
+        "or use the search box.</p>"
+    ),
+}
+
 html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = ["_static"]
-html_css_files = ["book.css"]
+html_css_files = ["book.css", "reader.css"]
 html_math_renderer = "mathml"
 html_last_updated_fmt = None
 html_copy_source = True
 html_show_sourcelink = True
+# Without a default, pydata-sphinx-theme logs a console error on a reader's
+# first visit ("Got invalid theme mode"); follow the system's setting instead.
+html_context = {"default_mode": "auto"}
 html_theme_options = {
     "home_page_in_toc": True,
     "show_toc_level": 2,
@@ -106,7 +177,9 @@ html_theme_options = {
     "use_repository_button": False,
     "navigation_with_keys": False,
     "extra_footer": (
-        "Built with "
+        f'Built on <span class="build-date">{build_date}</span>'
+        + (f" from commit <code>{build_commit}</code>" if build_commit else "")
+        + " with "
         + ", ".join(f"{name} {ver}" for name, ver in _versions.items())
         + ". Every output was produced by the code above it when the book was built."
     ),
@@ -119,3 +192,5 @@ copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = True
 copybutton_remove_prompts = True
+# tests/test_copy_button.py reads these settings back from the built
+# _static/copybutton.js and checks that what the button copies runs.

@@ -12,8 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 HTML = DOCS / "_build" / "html"
 
-# The book's Sphinx extensions are plain modules in docs/_ext.
+# The book's Sphinx extensions are plain modules in docs/_ext; book_html.py,
+# the tests' shared reader of the built site, sits next to this file.
 sys.path.insert(0, str(DOCS / "_ext"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # The fixture book is data for test_book_machinery, not tests.

@@ -196,3 +196,163 @@ def test_ledger_lists_untreated_claims_as_not_yet_covered(built_html):
     listed = soup(built_html, "appendix/ledger").find(id="not-yet-covered").find_next_sibling()
     for claim_id in untreated:
         assert claim_id in listed.get_text(), f"{claim_id} is untreated but not listed"
+
+
+# --- Offline: nothing from another host, on every built HTML file ------------------
+
+
+def built_html_files() -> list[str]:
+    html = DOCS / "_build" / "html"
+    if not html.is_dir():
+        return []
+    return sorted(
+        p.relative_to(html).as_posix()
+        for p in html.rglob("*.html")
+        if not p.relative_to(html).parts[0].startswith("_")
+    )
+
+
+def other_host_references(page_soup: BeautifulSoup) -> list[str]:
+    """References that make a browser contact another host, beyond the request tags above."""
+    found = []
+    for element in page_soup.find_all(srcset=True):
+        found += [part.split()[0] for part in element["srcset"].split(",") if part.strip()]
+    for link in page_soup.find_all("link"):
+        if set(link.get("rel", [])) & {"preconnect", "dns-prefetch", "prerender"}:
+            found.append(link.get("href", ""))
+    for element in page_soup.find_all(style=True):
+        found += re.findall(r"url\(['\"]?([^'\")]+)", element["style"])
+    for style in page_soup.find_all("style"):
+        found += re.findall(r"@import\s+['\"]([^'\"]+)", style.get_text())
+    for meta in page_soup.find_all("meta", attrs={"http-equiv": True}):
+        if meta["http-equiv"].lower() == "refresh":
+            found.append(meta.get("content", "").partition("url=")[2])
+    return [u for u in found if urlparse(u).scheme in {"http", "https"} or u.startswith("//")]
+
+
+@pytest.mark.parametrize("name", built_html_files())
+def test_no_built_page_refers_to_another_host(name, built_html):
+    page = BeautifulSoup((built_html / name).read_text(encoding="utf-8"), "html.parser")
+    assert third_party_requests(page) + other_host_references(page) == []
+
+
+def test_the_offline_check_sees_every_kind_of_request():
+    page = BeautifulSoup(
+        '<script src="https://cdn.example/x.js"></script>'
+        '<link rel="stylesheet" href="//fonts.example/css">'
+        '<img srcset="https://img.example/a.png 2x">'
+        '<link rel="preconnect" href="https://fonts.example">'
+        '<div style="background: url(https://img.example/b.png)"></div>'
+        '<a href="https://docs.example/">a link is not a request</a>',
+        "html.parser",
+    )
+    assert len(third_party_requests(page) + other_host_references(page)) == 5
+
+
+# --- Reader affordances ---------------------------------------------------------
+
+
+def test_sitemap_lists_every_page_and_nothing_else(built_html):
+    sitemap = (built_html / "sitemap.xml").read_text(encoding="utf-8")
+    listed = re.findall(r"<loc>(.*?)</loc>", sitemap)
+    prefix = sorted(listed, key=len)[0].rsplit("/", 1)[0] + "/"
+    pages = {url.removeprefix(prefix) for url in listed}
+    assert pages == {f"{page}.html" for page in all_pages()}
+    assert all(url.startswith(("http://", "https://")) for url in listed)
+
+
+@pytest.mark.parametrize("page", all_pages())
+def test_pages_carry_social_preview_metadata(page, built_html):
+    page_soup = soup(built_html, page)
+    meta = {
+        tag["property"]: tag.get("content", "") for tag in page_soup.find_all("meta", property=True)
+    }
+    for key in ("og:title", "og:type", "og:url", "og:description", "og:image", "og:site_name"):
+        assert meta.get(key), f"{page}: no {key}"
+    assert meta["og:url"].endswith(f"{page}.html")
+    assert meta["og:image"].endswith("_static/social-preview.png")
+    assert (built_html / "_static" / "social-preview.png").stat().st_size > 1000
+    canonical = page_soup.find("link", rel="canonical")
+    assert canonical is not None
+    assert canonical["href"] == meta["og:url"]
+
+
+def test_404_page_uses_absolute_links_that_exist(built_html):
+    page = BeautifulSoup((built_html / "404.html").read_text(encoding="utf-8"), "html.parser")
+    assert "Page not found" in page.get_text()
+    stylesheets = [link["href"] for link in page.find_all("link", rel="stylesheet")]
+    assert stylesheets
+    assert all(href.startswith("/") for href in stylesheets)
+    prefix = re.match(r"(.*/)_static/", stylesheets[0]).group(1)
+    for href in stylesheets:
+        assert (built_html / href.removeprefix(prefix).split("?")[0]).is_file(), href
+
+
+@pytest.mark.parametrize("page", notebook_pages())
+def test_executed_pages_offer_their_notebook_with_outputs(page, built_html):
+    import nbformat
+
+    page_soup = soup(built_html, page)
+    depth = "../" * page.count("/")
+    links = {a["href"] for a in page_soup.select("a.dropdown-item[href]")}
+    assert f"{depth}_sources/{page}.ipynb" in links, f"{page}: no .ipynb download"
+    assert f"{depth}_sources/{page}.md" in links, f"{page}: no source download"
+    notebook = nbformat.read(built_html / "_sources" / f"{page}.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    shown = page_soup.select("div.cell")
+    assert len(code) == len(shown), f"{page}: the notebook and the page differ in cells"
+    with_output = sum(1 for cell in shown if cell.select("div.cell_output > *"))
+    assert sum(1 for cell in code if cell.outputs) == with_output
+    assert not any("fingerprint" in cell.source for cell in code)
+
+
+@pytest.mark.parametrize("page", [p for p in notebook_pages() if p.startswith("chapters/")])
+def test_chapters_say_how_to_run_them_locally(page, built_html):
+    note = soup(built_html, page).select_one("details.launch-locally")
+    assert note is not None, f"{page}: no launch-locally note"
+    commands = [pre.get_text().strip() for pre in note.select("pre")]
+    assert f"jupyter execute {page.split('/')[-1]}.ipynb" in commands
+    assert any("constraints.txt" in command for command in commands)
+
+
+@pytest.mark.parametrize("page", all_pages())
+def test_footer_shows_build_date_commit_and_versions(page, built_html):
+    from companion.environment import package_versions
+
+    footer = soup(built_html, page).select_one("div.extra_footer")
+    assert footer is not None
+    date = footer.select_one("span.build-date")
+    assert date is not None
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", date.get_text())
+    for version in package_versions(["torch", "tensorflow", "keras"]).values():
+        assert version in footer.get_text()
+
+
+# --- Hosting ----------------------------------------------------------------------
+
+
+ROOT = DOCS.parent
+
+
+def test_read_the_docs_builds_with_the_nox_docs_session():
+    config = yaml.safe_load((ROOT / ".readthedocs.yaml").read_text(encoding="utf-8"))
+    assert config["version"] == 2
+    commands = config["build"]["commands"]
+    assert any("nox -s docs" in command for command in commands)
+    assert any("docs/_build/html" in c and "READTHEDOCS_OUTPUT" in c for c in commands)
+
+
+def test_github_pages_workflow_builds_with_the_nox_docs_session():
+    workflow = yaml.safe_load(
+        (ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8")
+    )
+    steps = [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+    runs = "\n".join(step.get("run", "") for step in steps)
+    assert "nox -s docs" in runs
+    uploads = [
+        s for s in steps if str(s.get("uses", "")).startswith("actions/upload-pages-artifact")
+    ]
+    assert uploads
+    assert uploads[0]["with"]["path"] == "docs/_build/html"
+    assert any(str(s.get("uses", "")).startswith("actions/deploy-pages") for s in steps)
