@@ -19,6 +19,14 @@ until a function that needs it runs. Modules, one concern each:
     training either model with the same batches and optimizer settings.
 ``companion.timing``
     timing with warm-up apart, repeats, median and spread.
+``companion.recurrent``
+    a recurrent classifier over sequences of different lengths, four ways.
+``companion.conditional``
+    an early-exit classifier whose depth depends on each input.
+``companion.capture``
+    what ``torch.compile`` captured and what the compilers generated.
+``companion.debugging``
+    a scripted ``pdb``, NaN guards, readable expected errors.
 """
 
 __version__ = "0.1.0"

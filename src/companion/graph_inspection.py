@@ -7,7 +7,9 @@ chain. TensorFlow's ``tf.function`` traces Python into a ``tf.Graph`` of
 operations; :func:`tf_graph` reads it. Both return a ``networkx.DiGraph``
 whose edges point the way data flows forward, with node attributes
 ``label`` (what to print) and ``kind`` (``input``, ``constant``, ``op`` or
-``output``). :func:`draw_graph` draws either kind of graph the same way.
+``output``). :func:`fx_graph` reads the graphs PyTorch 2 captures
+(``torch.export`` programs, ``torch.fx`` graphs) into the same form.
+:func:`draw_graph` draws any of them the same way.
 
 >>> import torch
 >>> x = torch.tensor(2.0, requires_grad=True)
@@ -157,6 +159,101 @@ def tf_graph(function, *, drop_constants: bool = False) -> nx.DiGraph:
         for tensor in op.inputs:
             if tensor.op.name in graph and op.name in graph:
                 graph.add_edge(tensor.op.name, op.name)
+    return graph
+
+
+def _fx_target_label(node) -> str:
+    """A short op name: ``aten.linear.default`` -> ``linear``, ``operator.mul`` -> ``mul``."""
+    target = node.target
+    if node.op in {"call_method", "call_module", "get_attr"}:
+        return str(target)
+    schema = getattr(target, "_schema", None)
+    if schema is not None:  # an ATen operator overload, e.g. aten::linear
+        return schema.name.split("::")[-1]
+    return getattr(target, "__name__", str(target))
+
+
+def _fx_leaves(value):
+    """The nodes and constants inside an FX argument (tuples, lists, dicts, slices)."""
+    if isinstance(value, list | tuple):
+        for item in value:
+            yield from _fx_leaves(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _fx_leaves(item)
+    elif isinstance(value, slice):
+        yield from _fx_leaves((value.start, value.stop, value.step))
+    elif value is not None:
+        yield value
+
+
+def fx_graph(program, *, show_constants: bool = True) -> nx.DiGraph:
+    """The graph of a ``torch.export`` program or a ``torch.fx`` graph, as :func:`tf_graph` gives.
+
+    ``program`` is an ``ExportedProgram`` (from ``torch.export.export``), a
+    ``torch.fx.GraphModule`` (from ``torch.fx.symbolic_trace`` or handed to a
+    ``torch.compile`` backend) or a ``torch.fx.Graph``. Inputs are of kind
+    ``input``; in an exported program, parameters and buffers are of kind
+    ``variable`` and labelled with their name in the module (``linear.weight``).
+    Operators are labelled by their short name (``linear``, ``relu``, ``mul``),
+    scalar arguments become ``constant`` nodes when ``show_constants`` is true,
+    and each returned value is an ``output`` node.
+
+    >>> import torch
+    >>> def f(x):
+    ...     return torch.sin(x) * 2
+    >>> print(describe_graph(fx_graph(torch.fx.symbolic_trace(f))))
+    2 (constant)
+    x (input)
+    sin (op) <- x
+    mul (op) <- sin, 2
+    output 0 (output) <- mul
+    """
+    import torch
+
+    signature = None
+    if isinstance(program, torch.export.ExportedProgram):
+        signature, fx = program.graph_signature, program.graph
+    elif isinstance(program, torch.fx.GraphModule):
+        fx = program.graph
+    elif isinstance(program, torch.fx.Graph):
+        fx = program
+    else:
+        raise TypeError(
+            "expected a torch.export.ExportedProgram, torch.fx.GraphModule or torch.fx.Graph, "
+            f"got {type(program).__name__}"
+        )
+    state = {}
+    if signature is not None:
+        state = {**signature.inputs_to_parameters, **signature.inputs_to_buffers}
+        state.update(getattr(signature, "inputs_to_lifted_tensor_constants", {}))
+
+    graph = nx.DiGraph()
+    constants = 0
+    for node in fx.nodes:
+        if node.op == "placeholder":
+            if node.name in state:
+                graph.add_node(node.name, label=state[node.name], kind="variable", detail="")
+            else:
+                graph.add_node(node.name, label=node.name, kind="input", detail="")
+            continue
+        if node.op == "output":
+            for index, value in enumerate(_fx_leaves(node.args)):
+                name = f"output {index}"
+                graph.add_node(name, label=name, kind="output", detail="")
+                if isinstance(value, torch.fx.Node):
+                    graph.add_edge(value.name, name)
+            continue
+        kind = "variable" if node.op == "get_attr" else "op"
+        graph.add_node(node.name, label=_fx_target_label(node), kind=kind, detail=node.name)
+        for value in _fx_leaves((node.args, node.kwargs)):
+            if isinstance(value, torch.fx.Node):
+                graph.add_edge(value.name, node.name)
+            elif show_constants and isinstance(value, bool | int | float):
+                constants += 1
+                constant = f"constant {constants}"
+                graph.add_node(constant, label=f"{value:g}", kind="constant", detail="")
+                graph.add_edge(constant, node.name)
     return graph
 
 
