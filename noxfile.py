@@ -181,6 +181,20 @@ def examples(session: nox.Session) -> None:
 #: How ``nox -s examples`` runs each script: small settings that finish quickly.
 EXAMPLE_RUNS: dict[str, list[str]] = {
     "gradient_graph.py": ["--x", "3.0", "--out", str(ROOT / "docs" / "_build" / "examples")],
+    "train_cnn.py": [
+        "--framework",
+        "pytorch",
+        "--epochs",
+        "1",
+        "--out",
+        str(ROOT / "docs" / "_build" / "examples"),
+    ],
+    "port_weights.py": [
+        str(ROOT / "docs" / "_build" / "examples" / "weights-pytorch.safetensors"),
+        str(ROOT / "docs" / "_build" / "examples" / "weights-pytorch-as-keras.safetensors"),
+        "--check",
+        "--force",
+    ],
 }
 
 

@@ -1,0 +1,164 @@
+"""Run the same Keras model on several Keras 3 backends, each in a process of its own.
+
+Keras 3 reads its backend (``KERAS_BACKEND``: ``tensorflow``, ``torch``,
+``jax``, ...) once, when ``keras`` is first imported, and cannot switch
+afterwards. To run one model on two backends, :func:`run_on_backend` starts
+``python -m companion.keras_backends`` with the variable set. The child
+builds the digits CNN of :mod:`companion.cnn`, loads its weights from a
+safetensors file (so every backend starts from the same numbers), computes
+the test logits, trains with :func:`companion.training.train_keras` and
+reports back as JSON.
+
+>>> sorted(available_backends())
+['jax', 'tensorflow', 'torch']
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+#: Keras backend name -> the package it needs.
+BACKEND_PACKAGES = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
+
+
+def available_backends() -> dict[str, bool]:
+    """Which Keras training backends have their package installed (nothing is imported)."""
+    return {
+        name: importlib.util.find_spec(pkg) is not None for name, pkg in BACKEND_PACKAGES.items()
+    }
+
+
+def _check_backend(backend) -> str:
+    if backend not in BACKEND_PACKAGES:
+        raise ValueError(f"backend must be one of {sorted(BACKEND_PACKAGES)}, got {backend!r}")
+    return backend
+
+
+def run_on_backend(
+    backend: str, weights, *, epochs: int = 2, seed: int = 0, threads: int = 1, timeout: float = 900
+) -> dict:
+    """Train the digits CNN with Keras on ``backend`` in a fresh process; return its report.
+
+    ``weights`` is a weights file from :mod:`companion.weight_porting` (either
+    layout). The report holds the backend Keras says it runs on, the type of
+    tensor the model returns, the test logits before training, the training
+    history, the test accuracy after training, and how long importing Keras
+    took in the child. ``threads`` pins the backend's intra-op thread pool
+    (one thread by default: the model is tiny, and on a busy machine extra
+    threads mostly wait for each other).
+    """
+    _check_backend(backend)
+    weights = Path(weights)
+    if not weights.is_file():
+        raise FileNotFoundError(f"no weights file at {weights}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    if not available_backends()[backend]:
+        raise RuntimeError(
+            f"the Keras backend {backend!r} needs the package "
+            f"{BACKEND_PACKAGES[backend]!r}, which is not installed"
+        )
+    command = [
+        sys.executable,
+        "-m",
+        "companion.keras_backends",
+        "--backend",
+        backend,
+        "--weights",
+        str(weights),
+        "--epochs",
+        str(epochs),
+        "--seed",
+        str(seed),
+        "--threads",
+        str(threads),
+    ]
+    environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"Keras on the {backend} backend failed (exit {done.returncode}): "
+            f"{done.stderr.strip()[-800:]}"
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _child(backend: str, weights: Path, epochs: int, seed: int, threads: int) -> dict:
+    """What runs inside the child process (KERAS_BACKEND already set)."""
+    start = time.perf_counter()
+    import keras
+
+    import_seconds = time.perf_counter() - start
+    if keras.backend.backend() != backend:
+        raise RuntimeError(f"asked for {backend!r}, but Keras runs on {keras.backend.backend()!r}")
+
+    from companion.cnn import build_keras_cnn
+    from companion.digits import load_digits_split
+    from companion.reproducibility import pin_threads, seed_everything
+    from companion.training import TrainingConfig, evaluate_keras, train_keras
+    from companion.weight_porting import keras_logits, load_keras_weights
+
+    # Nothing below draws random numbers (the weights come from a file, the batch
+    # order from the seed); seeding is a safeguard. keras.utils.set_random_seed
+    # would import TensorFlow even on the torch backend, so seed the backend itself.
+    framework = ("tensorflow",) if backend == "tensorflow" else ("torch",)
+    threads_set = pin_threads(threads, frameworks=framework)
+    seed_everything(seed, frameworks=framework)
+    split = load_digits_split(seed=0)
+    model = build_keras_cnn()
+    load_keras_weights(model, weights)
+    output = model(split.x_test[:2].transpose(0, 2, 3, 1))
+    logits = keras_logits(model, split.x_test)
+    history = train_keras(model, split, TrainingConfig(epochs=epochs, seed=seed))
+    test_loss, test_accuracy = evaluate_keras(model, split.x_test, split.y_test)
+    return {
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "output_type": f"{type(output).__module__}.{type(output).__qualname__}",
+        "tensorflow_imported": "tensorflow" in sys.modules,
+        "import_seconds": import_seconds,
+        "threads": threads_set,
+        "initial_logits": logits.tolist(),
+        "history": history.as_dict(),
+        "test_loss": test_loss,
+        "test_accuracy": test_accuracy,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Train the digits CNN with Keras on one backend and print a JSON report. "
+        "Set KERAS_BACKEND to the same backend before starting this process."
+    )
+    parser.add_argument("--backend", choices=sorted(BACKEND_PACKAGES), required=True)
+    parser.add_argument("--weights", type=Path, required=True, help="weights file (safetensors)")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
+    args = parser.parse_args(argv)
+    if os.environ.get("KERAS_BACKEND") != args.backend:
+        parser.error(
+            f"KERAS_BACKEND is {os.environ.get('KERAS_BACKEND')!r}; set it to {args.backend!r} "
+            "before starting Python (Keras reads it once, at import)"
+        )
+    if args.epochs < 1 or args.threads < 1:
+        parser.error("--epochs and --threads must be at least 1")
+    if not args.weights.is_file():
+        parser.error(f"no weights file at {args.weights}")
+    print(json.dumps(_child(args.backend, args.weights, args.epochs, args.seed, args.threads)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
