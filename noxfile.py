@@ -123,6 +123,16 @@ def examples(session: nox.Session) -> None:
 #: How ``nox -s examples`` runs each script: small settings that finish quickly.
 EXAMPLE_RUNS: dict[str, list[str]] = {
     "gradient_graph.py": ["--x", "3.0", "--out", str(ROOT / "docs" / "_build" / "examples")],
+    "export_model.py": [
+        "--framework",
+        "pytorch",
+        "--format",
+        "onnx",
+        "--out",
+        str(ROOT / "docs" / "_build" / "examples" / "export"),
+        "--epochs",
+        "1",
+    ],
 }
 
 
