@@ -245,3 +245,45 @@ def test_onnx_summary_reads_opset_inputs_and_operators(onnx_model):
     assert summary["opset"] == 17
     assert summary["inputs"] == {"images": ["batch", 1, 2, 2]}
     assert summary["operators"] == {"Flatten": 1, "MatMul": 1}
+
+
+def test_format_summary_rejects_a_non_dict():
+    with pytest.raises(TypeError, match="summary must be a dict"):
+        deployment.format_summary([("opset", 20)])
+
+
+def test_a_route_right_only_for_whole_batches_has_wrong_outputs(tmp_path):
+    """Logits centred on the batch mean: right for the batch, wrong for one image alone."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
+    graph = helper.make_graph(
+        [
+            helper.make_node("Flatten", ["images"], ["flat"]),
+            helper.make_node("MatMul", ["flat", "weight"], ["raw"]),
+            helper.make_node("ReduceMean", ["raw", "axes"], ["mean"], keepdims=1),
+            helper.make_node("Sub", ["raw", "mean"], ["logits"]),
+        ],
+        "centred",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["batch", 1, 2, 2])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 3])],
+        [
+            numpy_helper.from_array(weight, "weight"),
+            numpy_helper.from_array(np.array([0], dtype=np.int64), "axes"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 8
+    path = tmp_path / "centred.onnx"
+    onnx.save(model, str(path))
+    route = Route("c", "pytorch", "centred", "onnx", path.name, "onnxruntime")
+    batch = images(6)
+    raw = batch.reshape(6, 4) @ weight
+    reference = raw - raw.mean(axis=0, keepdims=True)
+    result = evaluate_route(
+        ExportRecord(route, path, 0.1), batch, reference, reference.argmax(1), repeats=1
+    )
+    assert result.max_abs_diff < 1e-6
+    assert result.run.one_image_diff > 0.1
+    assert result.status == "wrong outputs"

@@ -73,7 +73,7 @@ ROUTES: dict[str, Route] = {
         Route(
             "onnx",
             "tensorflow",
-            'Keras export(format="onnx")',
+            "Keras model.export (onnx)",
             "onnx",
             "keras.onnx",
             "onnxruntime",
@@ -245,4 +245,4 @@ def serving_request(
         "signature_name": SIGNATURE,
         "instances": [{INPUT_NAME: image.tolist()} for image in images],
     }
-    return url, json.dumps(body, separators=(",", ":"))
+    return url, json.dumps(body)

@@ -5,8 +5,9 @@ runs it has never seen the Python code that defined the model. It imports
 only the runtime the artifact's format needs (torch, TensorFlow, onnxruntime
 or the LiteRT interpreter), loads the file, runs the images from a ``.npy``
 file and prints one line of JSON: how long the runtime import and the load
-took, the first call, per-call latency on one image and on the whole batch
-(median and spread, see :mod:`companion.timing`), which frameworks ended up
+took, the first call, how far the first image run alone lands from its row
+in the batch, per-call latency on one image and on the whole batch (median
+and spread, see :mod:`companion.timing`), which frameworks ended up
 imported, and any warnings the runtime raised. With ``--output`` it also
 saves the outputs, so the caller can compare them with the source model.
 
@@ -124,7 +125,11 @@ def _load_onnx(path: Path, threads: int) -> Predict:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        str(path),
+        options,
+        providers=["CPUExecutionProvider"],
+    )
     input_name = session.get_inputs()[0].name
 
     def predict(images):
@@ -214,6 +219,9 @@ def run(
         outputs = predict(images)
         first_call = time.perf_counter()
     single = images[:1]
+    # The same image alone must give the same logits: catches artifacts whose
+    # compiled code is only right for some batch sizes.
+    one_image_diff = float(np.max(np.abs(predict(single) - outputs[:1])))
     # About 0.2 s per round at most: enough calls per round to beat timer noise.
     per_call = max(time_callable(lambda: predict(single), warmup=3, repeats=1).median_s, 1e-6)
     number = max(1, min(200, int(0.02 / per_call)))
@@ -231,6 +239,7 @@ def run(
         "import_s": imported - start,
         "load_s": loaded - imported,
         "first_call_s": first_call - loaded,
+        "one_image_max_abs_diff": one_image_diff,
         "latency_one": {k: v for k, v in latency_one.as_dict().items() if k != "samples_s"},
         "latency_batch": {k: v for k, v in latency_batch.as_dict().items() if k != "samples_s"},
         "output_shape": list(outputs.shape),
