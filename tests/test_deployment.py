@@ -214,15 +214,24 @@ def test_evaluate_route_keeps_the_export_error(onnx_model):
 def test_matrix_tables_and_findings(onnx_model):
     good = make_result(onnx_model)
     failed = RouteResult(NPY_ROUTE, "KeyError: 'x'", source_accuracy=1.0)
-    table = matrix_markdown([good, failed])
-    lines = table.splitlines()
-    assert len(lines) == 4
-    assert lines[0].startswith("| Route | Runs in | Worked")
-    assert "**failed**: `KeyError: 'x'`" in lines[3]
+    keras = Route("k", "tensorflow", "keras thing", "onnx", "k.onnx", "onnxruntime")
+    other = RouteResult(keras, "ValueError: no", source_accuracy=1.0)
+    text = matrix_markdown([good, failed, other])
+    outcome, speed = text.split("**What does it cost in time?**")
+    outcome_lines = outcome.strip().splitlines()
+    assert outcome_lines[2] == "| Route | Worked | Max abs diff | Accuracy | Size |"
+    assert outcome_lines[4] == "| **PyTorch** |  |  |  |  |"
+    assert outcome_lines[5].startswith("| linear | yes |")
+    assert outcome_lines[6] == "| numpy.save | **failed**: `KeyError: 'x'` | – | – | – |"
+    assert outcome_lines[7] == "| **TensorFlow** |  |  |  |  |"
+    speed_lines = speed.strip().splitlines()
+    # the batch column is named after the batch size that ran
+    assert speed_lines[0] == "| Route | Import + load | Latency, 1 image | Latency, 6 images |"
+    assert speed_lines[-1] == "| keras thing | – | – | – |"
     findings = matrix_findings([good, failed])
     assert findings[0] == "pytorch: 1 of 2 routes worked end to end"
     assert "failed: pytorch: numpy.save (KeyError: 'x')" in findings
-    assert "| imported |" in deployment.imports_markdown([good, failed])
+    assert "| linear | onnxruntime | no |" in deployment.imports_markdown([good, failed])
     with pytest.raises(TypeError, match="list of RouteResult"):
         matrix_markdown(["row"])
     with pytest.raises(ValueError, match="empty"):

@@ -422,8 +422,21 @@ def format_seconds(seconds: float | None) -> str:
     return f"{seconds * 1e6:.3g} µs"
 
 
-def _latency(timing: TimingResult) -> str:
-    return f"{format_seconds(timing.median_s)} (IQR {format_seconds(timing.iqr_s)})"
+def format_latency(timing: TimingResult) -> str:
+    """Median and interquartile range, the range in the median's unit.
+
+    >>> format_latency(TimingResult(3.69e-5, 3.67e-5, 3.71e-5, 3.6e-5, 4e-5, 0.1, 15, 100, ()))
+    '36.9 µs (IQR 0.4)'
+    >>> format_latency(TimingResult(6.9e-4, 6.0e-4, 7.5e-4, 5e-4, 9e-4, 0.1, 15, 10, ()))
+    '690 µs (IQR 150)'
+    """
+    median = format_seconds(timing.median_s)
+    unit = median.split(" ")[1]
+    spread = timing.iqr_s * {"s": 1.0, "ms": 1e3, "µs": 1e6}[unit]
+    return f"{median} (IQR {spread:.2g})" if spread < 100 else f"{median} (IQR {spread:.0f})"
+
+
+FRAMEWORK_TITLES = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
 
 
 def matrix_rows(results: list[RouteResult]) -> list[dict[str, str]]:
@@ -436,8 +449,7 @@ def matrix_rows(results: list[RouteResult]) -> list[dict[str, str]]:
     for result in results:
         route, run = result.route, result.run
         row = {
-            "Route": _label(route),
-            "Runs in": route.runtime,
+            "Route": route.exporter,
             "Worked": {
                 "yes": "yes",
                 "wrong outputs": "**wrong outputs**",
@@ -446,35 +458,57 @@ def matrix_rows(results: list[RouteResult]) -> list[dict[str, str]]:
             "Max abs diff": "–",
             "Accuracy": "–",
             "Size": format_bytes(result.size_bytes),
-            "Load (import + load)": "–",
+            "Import + load": "–",
             "Latency, 1 image": "–",
             "Latency, batch": "–",
         }
         if run is not None:
             change = result.accuracy - result.source_accuracy
-            row["Max abs diff"] = f"{result.max_abs_diff:.1e}"
+            row["Max abs diff"] = f"{result.max_abs_diff:.1g}"
             row["Accuracy"] = f"{result.accuracy:.1%}" + (
                 f" ({change * 100:+.1f} pt)" if change else ""
             )
-            row["Load (import + load)"] = (
-                f"{format_seconds(run.import_s)} + {format_seconds(run.load_s)}"
-            )
-            row["Latency, 1 image"] = _latency(run.latency_one)
-            row["Latency, batch"] = _latency(run.latency_batch)
+            row["Import + load"] = f"{format_seconds(run.import_s)} + {format_seconds(run.load_s)}"
+            row["Latency, 1 image"] = format_latency(run.latency_one)
+            row["Latency, batch"] = format_latency(run.latency_batch)
         rows.append(row)
     return rows
 
 
+#: The matrix's two halves: what each route gives, and what it costs in time.
+OUTCOME_COLUMNS = ("Route", "Worked", "Max abs diff", "Accuracy", "Size")
+SPEED_COLUMNS = ("Route", "Import + load", "Latency, 1 image", "Latency, batch")
+
+
+def _table(rows: list[dict[str, str]], columns: tuple[str, ...], header: list[str]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = [row.get(key, "") for key in columns]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return lines
+
+
 def matrix_markdown(results: list[RouteResult]) -> str:
-    """The deployment matrix as a Markdown table (rendered by MyST-NB in the book)."""
+    """The deployment matrix as Markdown: an outcome table and a speed table.
+
+    Each table has a row per route, grouped under a row naming the framework.
+    The batch latency column is named after the batch size the routes ran.
+    """
     rows = matrix_rows(results)
     if not rows:
         raise ValueError("results is empty: nothing to tabulate")
-    header = list(rows[0])
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += [
-        "| " + " | ".join(row[key].replace("|", "\\|") for key in header) + " |" for row in rows
-    ]
+    grouped = []
+    for framework, title in FRAMEWORK_TITLES.items():
+        mine = [row for row, r in zip(rows, results, strict=True) if r.route.framework == framework]
+        if mine:
+            grouped += [{"Route": f"**{title}**"}, *mine]
+    ran = [r for r in results if r.ran]
+    batch = f"Latency, {ran[0].run.batch_size} images" if ran else "Latency, batch"
+    speed_header = [batch if c == "Latency, batch" else c for c in SPEED_COLUMNS]
+    lines = ["**Does it work, and how big is it?**", ""]
+    lines += _table(grouped, OUTCOME_COLUMNS, list(OUTCOME_COLUMNS))
+    lines += ["", "**What does it cost in time?**", ""]
+    lines += _table(grouped, SPEED_COLUMNS, speed_header)
     return "\n".join(lines)
 
 
@@ -529,7 +563,7 @@ def plot_matrix(results: list[RouteResult]):
     axes[2].set_xlabel("latency per call (ms, log scale)\nmarker: median, bar: quartiles")
     axes[2].legend(loc="lower right", fontsize="small")
 
-    axes[0].set_yticks(y, [_label(r.route) for r in ran])
+    axes[0].set_yticks(y, [r.route.exporter for r in ran])
     axes[0].invert_yaxis()
     for axis in axes:
         axis.grid(axis="x", alpha=0.3)
@@ -538,18 +572,23 @@ def plot_matrix(results: list[RouteResult]):
 
 
 def imports_markdown(results: list[RouteResult]) -> str:
-    """Which watched modules each route's fresh process imported, as a Markdown table."""
+    """What each route's fresh process imported, as a Markdown table.
+
+    The model definitions (``companion.cnn``) get a column of their own: it
+    must say "no" everywhere.
+    """
     ran = [r for r in results if r.ran]
     if not ran:
         raise ValueError("no route ran: nothing to tabulate")
-    modules = list(ran[0].run.modules)
     lines = [
-        "| Route | " + " | ".join(f"`{m}`" for m in modules) + " |",
-        "|" + "---|" * (len(modules) + 1),
+        "| Route | Frameworks and runtimes imported | Model code imported |",
+        "|---|---|---|",
     ]
     for result in ran:
-        marks = ["imported" if result.run.modules[m] else "–" for m in modules]
-        lines.append(f"| {_label(result.route)} | " + " | ".join(marks) + " |")
+        modules = result.run.modules
+        runtimes = [name for name, loaded in modules.items() if loaded and name != "companion.cnn"]
+        model_code = "yes" if modules.get("companion.cnn") else "no"
+        lines.append(f"| {result.route.exporter} | {', '.join(runtimes)} | {model_code} |")
     return "\n".join(lines)
 
 
