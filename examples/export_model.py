@@ -95,7 +95,12 @@ def prepare_tensorflow(split, epochs: int, route: str, out: Path):
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_tensorflow_logs()
-    from companion.deployment import evaluate_route, format_bytes, format_seconds
+    from companion.deployment import (
+        evaluate_route,
+        format_bytes,
+        format_latency,
+        format_seconds,
+    )
     from companion.digits import load_digits_split
     from companion.reproducibility import seed_everything
 
@@ -127,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"test accuracy: {result.accuracy:.1%} (source model {result.source_accuracy:.1%})")
     print(f"size on disk: {format_bytes(result.size_bytes)}")
     print(f"import + load: {format_seconds(run.import_s)} + {format_seconds(run.load_s)}")
-    print(f"latency, 1 image: {run.latency_one.format('ms')}")
-    print(f"latency, {run.batch_size} images: {run.latency_batch.format('ms')}")
+    rounds = f"median of {run.latency_one.repeats} rounds"
+    print(f"latency, 1 image: {format_latency(run.latency_one)}, {rounds}")
+    print(f"latency, {run.batch_size} images: {format_latency(run.latency_batch)}, {rounds}")
     if not result.worked:
         print("error: the artifact does not reproduce the source model", file=sys.stderr)
         return 1
