@@ -195,6 +195,16 @@ EXAMPLE_RUNS: dict[str, list[str]] = {
         "--check",
         "--force",
     ],
+    "export_model.py": [
+        "--framework",
+        "pytorch",
+        "--format",
+        "onnx",
+        "--out",
+        str(ROOT / "docs" / "_build" / "examples" / "export"),
+        "--epochs",
+        "1",
+    ],
 }
 
 

@@ -27,6 +27,12 @@ until a function that needs it runs. Modules, one concern each:
     what ``torch.compile`` captured and what the compilers generated.
 ``companion.debugging``
     a scripted ``pdb``, NaN guards, readable expected errors.
+``companion.export_pytorch``, ``companion.export_tensorflow``
+    every export route of each framework, one call each.
+``companion.run_artifact``
+    loads one exported artifact in a fresh process and times it (``python -m``).
+``companion.deployment``
+    export records, fresh-process reloads and the deployment matrix.
 """
 
 __version__ = "0.1.0"

@@ -1,0 +1,248 @@
+"""Every route out of TensorFlow/Keras the book measures, one function call each.
+
+=====================  ==============================================  ===================
+route                  how the artifact is written                     what loads it
+=====================  ==============================================  ===================
+saved-model            ``model.export(format="tf_saved_model")``:      TensorFlow,
+                       a SavedModel with a ``serving_default``         TF Serving
+                       signature taking ``images``
+tflite                 ``tf.lite.TFLiteConverter`` on that SavedModel  LiteRT interpreter
+tflite-dynamic-range   the same with ``Optimize.DEFAULT``: int8        LiteRT interpreter
+                       weights, float activations
+onnx                   ``model.export(format="onnx")`` (Keras 3.8+)    onnxruntime
+tf2onnx-from-keras     ``tf2onnx.convert.from_keras`` with an          onnxruntime
+                       explicit ``input_signature``
+tf2onnx-from-function  ``tf2onnx.convert.from_function`` on a          onnxruntime
+                       ``tf.function`` calling the model
+=====================  ==============================================  ===================
+
+Every route keeps the batch dimension dynamic. :func:`serving_request`
+writes the REST request TensorFlow Serving would accept for the exported
+signature.
+
+>>> sorted(ROUTES)  # doctest: +NORMALIZE_WHITESPACE
+['onnx', 'saved-model', 'tf2onnx-from-function', 'tf2onnx-from-keras', 'tflite',
+ 'tflite-dynamic-range']
+>>> ROUTES["tflite"].runner_format
+'tflite'
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from companion.deployment import ExportRecord, Route, attempt_export
+from companion.run_artifact import check_images
+
+#: The name of the serving signature's input, chosen at export.
+INPUT_NAME = "images"
+SIGNATURE = "serving_default"
+
+ROUTES: dict[str, Route] = {
+    route.name: route
+    for route in (
+        Route(
+            "saved-model",
+            "tensorflow",
+            "SavedModel (serving signature)",
+            "saved-model",
+            "saved_model",
+            "TensorFlow",
+        ),
+        Route(
+            "tflite",
+            "tensorflow",
+            "LiteRT .tflite, float32",
+            "tflite",
+            "float32.tflite",
+            "LiteRT interpreter",
+        ),
+        Route(
+            "tflite-dynamic-range",
+            "tensorflow",
+            "LiteRT .tflite, dynamic-range int8",
+            "tflite",
+            "dynamic_range.tflite",
+            "LiteRT interpreter",
+            lossy=True,
+        ),
+        Route(
+            "onnx",
+            "tensorflow",
+            "Keras model.export (onnx)",
+            "onnx",
+            "keras.onnx",
+            "onnxruntime",
+        ),
+        Route(
+            "tf2onnx-from-keras",
+            "tensorflow",
+            "tf2onnx from_keras",
+            "onnx",
+            "tf2onnx_from_keras.onnx",
+            "onnxruntime",
+        ),
+        Route(
+            "tf2onnx-from-function",
+            "tensorflow",
+            "tf2onnx from_function",
+            "onnx",
+            "tf2onnx_from_function.onnx",
+            "onnxruntime",
+        ),
+    )
+}
+
+
+def _check_model(model):
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    if not model.built or len(model.inputs or []) != 1:
+        raise ValueError("model must be built, with exactly one input (e.g. keras.Input first)")
+    return model
+
+
+def input_signature(model) -> list:
+    """One ``tf.TensorSpec`` named :data:`INPUT_NAME`, the model's input shape, any batch size."""
+    import tensorflow as tf
+
+    shape = tuple(_check_model(model).inputs[0].shape)
+    return [tf.TensorSpec((None, *shape[1:]), tf.float32, name=INPUT_NAME)]
+
+
+def _write_saved_model(model, path: Path) -> None:
+    model.export(str(path), format="tf_saved_model", input_signature=input_signature(model),
+                 verbose=False)  # fmt: skip
+
+
+def _write_tflite(model, path: Path, *, dynamic_range: bool) -> None:
+    import tensorflow as tf
+
+    with tempfile.TemporaryDirectory(prefix="saved-model-") as scratch:
+        _write_saved_model(model, Path(scratch) / "model")
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(Path(scratch) / "model"))
+        if dynamic_range:
+            # No representative data set: weights become int8, activations stay float.
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        path.write_bytes(converter.convert())
+
+
+def _serving_function(model):
+    import tensorflow as tf
+
+    def serve(images):
+        return model(images, training=False)
+
+    return tf.function(serve, input_signature=input_signature(model))
+
+
+def write_artifact(model, route: str, path: Path) -> Path:
+    """Export ``model`` along ``route`` to ``path``; return ``path``.
+
+    Raises whatever the exporter raises: use :func:`export_keras` to record
+    failures instead.
+    """
+    _check_model(model)
+    if route not in ROUTES:
+        raise ValueError(f"route must be one of {sorted(ROUTES)}, got {route!r}")
+    path = Path(path)
+    if route == "saved-model":
+        _write_saved_model(model, path)
+    elif route in ("tflite", "tflite-dynamic-range"):
+        _write_tflite(model, path, dynamic_range=route == "tflite-dynamic-range")
+    elif route == "onnx":
+        model.export(
+            str(path), format="onnx", input_signature=input_signature(model), verbose=False
+        )
+    elif route == "tf2onnx-from-keras":
+        import tf2onnx
+
+        tf2onnx.convert.from_keras(
+            model, input_signature=input_signature(model), output_path=str(path)
+        )
+    else:  # tf2onnx-from-function
+        import tf2onnx
+
+        tf2onnx.convert.from_function(
+            _serving_function(model),
+            input_signature=input_signature(model),
+            output_path=str(path),
+        )
+    return path
+
+
+def export_keras(model, route: str, directory: Path) -> ExportRecord:
+    """Export along ``route`` into ``directory``; a failure is recorded, not raised.
+
+    >>> from companion.cnn import build_keras_cnn
+    >>> model = build_keras_cnn(seed=0)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     record = export_keras(model, "tflite", Path(tmp))
+    ...     record.worked, record.path.name, record.path.read_bytes()[4:8]
+    (True, 'float32.tflite', b'TFL3')
+    >>> export_keras(model, "torchscript-trace", Path("."))
+    Traceback (most recent call last):
+    ...
+    ValueError: route must be one of ['onnx', 'saved-model', 'tf2onnx-from-function', \
+'tf2onnx-from-keras', 'tflite', 'tflite-dynamic-range'], got 'torchscript-trace'
+    """
+    _check_model(model)
+    if route not in ROUTES:
+        raise ValueError(f"route must be one of {sorted(ROUTES)}, got {route!r}")
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ValueError(f"directory must be an existing directory, got {directory}")
+    spec = ROUTES[route]
+    return attempt_export(
+        spec, lambda path: write_artifact(model, route, path), directory / spec.artifact
+    )
+
+
+def keras_logits(model, images: np.ndarray) -> np.ndarray:
+    """The source model's logits for channels-last ``images``, as float32 numpy."""
+    _check_model(model)
+    images = check_images(images)
+    return np.asarray(model(images, training=False), dtype=np.float32)
+
+
+def serving_request(
+    saved_model: Path,
+    images: np.ndarray,
+    *,
+    model_name: str = "digits",
+    host: str = "localhost:8501",
+) -> tuple[str, str]:
+    """The URL and JSON body of a TF Serving REST ``predict`` call for ``images``.
+
+    The body uses the row ("instances") format with the signature's input
+    named explicitly; the shape is checked against the SavedModel's
+    ``serving_default`` signature first, as the server would.
+    """
+    import tensorflow as tf
+
+    if not isinstance(model_name, str) or not model_name.isidentifier():
+        raise ValueError(f"model_name must be a simple name such as 'digits', got {model_name!r}")
+    images = check_images(images)
+    signature = tf.saved_model.load(str(saved_model)).signatures[SIGNATURE]
+    specs = signature.structured_input_signature[1]
+    if list(specs) != [INPUT_NAME]:
+        raise ValueError(
+            f"expected one input named {INPUT_NAME!r}, the signature has {list(specs)}"
+        )
+    expected = specs[INPUT_NAME].shape
+    if not expected.is_compatible_with(images.shape):
+        raise ValueError(
+            f"images have shape {images.shape}; the signature takes {expected.as_list()}"
+        )
+    url = f"http://{host}/v1/models/{model_name}:predict"
+    body = {
+        "signature_name": SIGNATURE,
+        "instances": [{INPUT_NAME: image.tolist()} for image in images],
+    }
+    return url, json.dumps(body)

@@ -1,0 +1,292 @@
+"""Load one exported model in this process, run a batch through it and time it.
+
+This is the other half of every export route in the book: the process that
+runs it has never seen the Python code that defined the model. It imports
+only the runtime the artifact's format needs (torch, TensorFlow, onnxruntime
+or the LiteRT interpreter), loads the file, runs the images from a ``.npy``
+file and prints one line of JSON: how long the runtime import and the load
+took, the first call, how far the first image run alone lands from its row
+in the batch, per-call latency on one image and on the whole batch (median
+and spread, see :mod:`companion.timing`), which frameworks ended up
+imported, and any warnings the runtime raised. With ``--output`` it also
+saves the outputs, so the caller can compare them with the source model.
+
+Run it as a script in a fresh process::
+
+    python -m companion.run_artifact onnx model.onnx images.npy --output out.npy
+
+:func:`companion.deployment.run_in_fresh_process` does exactly that.
+
+>>> sorted(FORMATS)
+['aoti', 'onnx', 'saved-model', 'tflite', 'torch-export', 'torchscript']
+>>> check_images(np.zeros((2, 1, 8, 8), dtype=np.float32)).shape
+(2, 1, 8, 8)
+>>> check_images(np.zeros((2, 8, 8)))
+Traceback (most recent call last):
+...
+ValueError: images must have 4 dimensions (batch first), got shape (2, 8, 8)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from companion.timing import time_callable
+
+#: What each format needs to be loaded, as it is reported.
+FORMATS = {
+    "torchscript": "torch.jit.load",
+    "torch-export": "torch.export.load",
+    "aoti": "torch._inductor.aoti_load_package",
+    "onnx": "onnxruntime.InferenceSession",
+    "saved-model": "tf.saved_model.load",
+    "tflite": "ai_edge_litert.interpreter.Interpreter",
+}
+
+#: Modules whose presence in ``sys.modules`` the report lists. ``companion.cnn``
+#: holds the model definitions: it must never be imported here.
+WATCHED_MODULES = (
+    "torch",
+    "tensorflow",
+    "keras",
+    "onnxruntime",
+    "ai_edge_litert",
+    "companion.cnn",
+)
+
+Predict = Callable[[np.ndarray], np.ndarray]
+
+
+def check_images(images: np.ndarray) -> np.ndarray:
+    """Return ``images`` as contiguous float32 if it is a 4-D batch; raise otherwise."""
+    if not isinstance(images, np.ndarray):
+        raise TypeError(f"images must be a numpy array, got {type(images).__name__}")
+    if images.ndim != 4:
+        raise ValueError(f"images must have 4 dimensions (batch first), got shape {images.shape}")
+    if len(images) < 1:
+        raise ValueError("images must hold at least one image")
+    if images.dtype not in (np.float32, np.float64):
+        raise TypeError(f"images must be floating point, got dtype {images.dtype}")
+    return np.ascontiguousarray(images, dtype=np.float32)
+
+
+def _load_torchscript(path: Path, threads: int) -> Predict:
+    import torch
+
+    torch.set_num_threads(threads)
+    module = torch.jit.load(str(path)).eval()
+
+    def predict(images):
+        with torch.inference_mode():
+            return module(torch.from_numpy(images)).numpy()
+
+    return predict
+
+
+def _load_torch_export(path: Path, threads: int) -> Predict:
+    import torch
+
+    torch.set_num_threads(threads)
+    module = torch.export.load(str(path)).module()
+
+    def predict(images):
+        with torch.inference_mode():
+            return module(torch.from_numpy(images)).numpy()
+
+    return predict
+
+
+def _load_aoti(path: Path, threads: int) -> Predict:
+    import torch
+    from torch._inductor import aoti_load_package
+
+    torch.set_num_threads(threads)
+    compiled = aoti_load_package(str(path))
+
+    def predict(images):
+        with torch.inference_mode():
+            return compiled(torch.from_numpy(images)).numpy()
+
+    return predict
+
+
+def _load_onnx(path: Path, threads: int) -> Predict:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(
+        str(path),
+        options,
+        providers=["CPUExecutionProvider"],
+    )
+    input_name = session.get_inputs()[0].name
+
+    def predict(images):
+        return session.run(None, {input_name: images})[0]
+
+    return predict
+
+
+def _load_saved_model(path: Path, threads: int) -> Predict:
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    loaded = tf.saved_model.load(str(path))
+    signature = loaded.signatures["serving_default"]
+    (input_name,) = signature.structured_input_signature[1]
+    (output_name,) = signature.structured_outputs
+
+    def predict(images):
+        return signature(**{input_name: tf.constant(images)})[output_name].numpy()
+
+    return predict
+
+
+def _load_tflite(path: Path, threads: int) -> Predict:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path), num_threads=threads)
+    runner = interpreter.get_signature_runner()
+    (signature,) = interpreter.get_signature_list().values()
+    (input_name,) = signature["inputs"]
+    (output_name,) = signature["outputs"]
+
+    def predict(images):
+        # The runner resizes its input tensor when the batch size changes.
+        return runner(**{input_name: images})[output_name].copy()
+
+    return predict
+
+
+LOADERS: dict[str, Callable[[Path, int], Predict]] = {
+    "torchscript": _load_torchscript,
+    "torch-export": _load_torch_export,
+    "aoti": _load_aoti,
+    "onnx": _load_onnx,
+    "saved-model": _load_saved_model,
+    "tflite": _load_tflite,
+}
+
+_RUNTIME_IMPORTS = {
+    "torchscript": ("torch",),
+    "torch-export": ("torch",),
+    "aoti": ("torch", "torch._inductor"),
+    "onnx": ("onnxruntime",),
+    "saved-model": ("tensorflow",),
+    "tflite": ("ai_edge_litert.interpreter",),
+}
+
+
+def run(
+    format_name: str, path: Path, images: np.ndarray, *, repeats: int = 15, threads: int = 1
+) -> tuple[dict, np.ndarray]:
+    """Load ``path`` as ``format_name``, run ``images`` and time it; return (report, outputs).
+
+    The report is what the command line prints as JSON.
+    """
+    import importlib
+
+    if format_name not in LOADERS:
+        raise ValueError(f"format must be one of {sorted(LOADERS)}, got {format_name!r}")
+    images = check_images(images)
+    for name, value in (("repeats", repeats), ("threads", threads)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no artifact at {path}")
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        for module in _RUNTIME_IMPORTS[format_name]:
+            importlib.import_module(module)
+        imported = time.perf_counter()
+        predict = LOADERS[format_name](path, threads)
+        loaded = time.perf_counter()
+        outputs = predict(images)
+        first_call = time.perf_counter()
+    single = images[:1]
+    # The same image alone must give the same logits: catches artifacts whose
+    # compiled code is only right for some batch sizes.
+    one_image_diff = float(np.max(np.abs(predict(single) - outputs[:1])))
+    # About 0.2 s per round at most: enough calls per round to beat timer noise.
+    per_call = max(time_callable(lambda: predict(single), warmup=3, repeats=1).median_s, 1e-6)
+    number = max(1, min(200, int(0.02 / per_call)))
+    latency_one = time_callable(lambda: predict(single), warmup=3, repeats=repeats, number=number)
+    per_call = time_callable(lambda: predict(images), warmup=2, repeats=1).median_s
+    number = max(1, min(50, int(0.05 / max(per_call, 1e-6))))
+    latency_batch = time_callable(lambda: predict(images), warmup=2, repeats=repeats, number=number)
+
+    messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    report = {
+        "format": format_name,
+        "loader": FORMATS[format_name],
+        "batch_size": len(images),
+        "threads": threads,
+        "import_s": imported - start,
+        "load_s": loaded - imported,
+        "first_call_s": first_call - loaded,
+        "one_image_max_abs_diff": one_image_diff,
+        "latency_one": {k: v for k, v in latency_one.as_dict().items() if k != "samples_s"},
+        "latency_batch": {k: v for k, v in latency_batch.as_dict().items() if k != "samples_s"},
+        "output_shape": list(outputs.shape),
+        "modules": {name: name in sys.modules for name in WATCHED_MODULES},
+        "warnings": messages,
+    }
+    return report, outputs
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m companion.run_artifact",
+        description="Load an exported model without its Python code, run a batch, print JSON.",
+    )
+    parser.add_argument("format", choices=sorted(LOADERS), help="the artifact's format")
+    parser.add_argument("path", type=Path, help="the artifact (file or SavedModel directory)")
+    parser.add_argument("images", type=Path, help="a .npy file holding a 4-D float32 batch")
+    parser.add_argument("--output", type=Path, help="save the outputs here (.npy)")
+    parser.add_argument("--repeats", type=int, default=15, help="timing rounds (default 15)")
+    parser.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or args.threads < 1:
+        parser.error("--repeats and --threads must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        images = np.load(args.images, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        print(f"error: cannot read images from {args.images}: {error}", file=sys.stderr)
+        return 2
+    # Anything a runtime prints on stdout would spoil the JSON line: send it to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        try:
+            report, outputs = run(
+                args.format, args.path, images, repeats=args.repeats, threads=args.threads
+            )
+        except (ValueError, TypeError, FileNotFoundError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    if args.output is not None:
+        np.save(args.output, outputs)
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

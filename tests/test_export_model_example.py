@@ -1,0 +1,121 @@
+"""examples/export_model.py: one run per route (export, reload elsewhere, check), bad arguments."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "export_model.py"
+
+# One epoch keeps each run short; the check is that the artifact reproduces the
+# model it came from, which does not depend on how well the model is trained.
+QUICK = ["--epochs", "1", "--repeats", "2"]
+
+WORKING_ROUTES = [
+    ("pytorch", "torchscript-trace", "torch"),
+    ("pytorch", "torchscript-script", "torch"),
+    ("pytorch", "torch-export", "torch"),
+    ("pytorch", "aoti", "torch"),
+    ("pytorch", "onnx", "onnxruntime"),
+    ("tensorflow", "saved-model", "tensorflow"),
+    ("tensorflow", "tflite", "ai_edge_litert"),
+    ("tensorflow", "tflite-dynamic-range", "ai_edge_litert"),
+    ("tensorflow", "onnx", "onnxruntime"),
+    ("tensorflow", "tf2onnx-from-function", "onnxruntime"),
+]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True)
+
+
+def test_the_route_lists_match_the_companion_modules():
+    from companion import export_pytorch, export_tensorflow
+
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import export_model
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    assert set(export_model.FORMATS["pytorch"]) == set(export_pytorch.ROUTES)
+    assert set(export_model.FORMATS["tensorflow"]) == set(export_tensorflow.ROUTES)
+    tested = {(framework, route) for framework, route, _ in WORKING_ROUTES}
+    tested.add(("tensorflow", "tf2onnx-from-keras"))  # the failing route, below
+    every = {(f, r) for f, routes in export_model.FORMATS.items() for r in routes}
+    assert tested == every
+
+
+@pytest.mark.parametrize(("framework", "route", "runtime"), WORKING_ROUTES)
+def test_each_route_exports_and_reloads_in_a_fresh_process(tmp_path, framework, route, runtime):
+    result = run("--framework", framework, "--format", route, "--out", str(tmp_path), *QUICK)
+    assert result.returncode == 0, result.stderr
+    assert f"reloaded in a fresh process with: {runtime}" in result.stdout
+    assert "ok: the artifact reproduces the source model" in result.stdout
+    assert any(tmp_path.iterdir())
+    if route.startswith("torchscript"):
+        api = route.split("-")[1]  # trace or script
+        assert f"warning: DeprecationWarning: `torch.jit.{api}` is deprecated" in result.stdout
+
+
+def test_the_failing_route_reports_its_error_in_one_line(tmp_path):
+    result = run(
+        "--framework", "tensorflow", "--format", "tf2onnx-from-keras", "--out", str(tmp_path)
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("error: export along tf2onnx-from-keras failed: KeyError: 'keras_tensor")
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "the following arguments are required: --framework, --format, --out"),
+        (
+            ["--framework", "pytorch", "--format", "tflite", "--out", "x"],
+            "--format tflite is not a pytorch route; choose one of: torchscript-trace,",
+        ),
+        (
+            ["--framework", "tensorflow", "--format", "aoti", "--out", "x"],
+            "--format aoti is not a tensorflow route; choose one of: saved-model,",
+        ),
+        (["--framework", "jax", "--format", "onnx", "--out", "x"], "invalid choice: 'jax'"),
+        (
+            ["--framework", "pytorch", "--format", "pickle", "--out", "x"],
+            "invalid choice: 'pickle'",
+        ),
+        (["--framework", "pytorch", "--format", "onnx"], "required: --out"),
+        (
+            ["--framework", "pytorch", "--format", "onnx", "--out", "x", "--epochs", "-1"],
+            "--epochs must be 0 or more, got -1",
+        ),
+        (
+            ["--framework", "pytorch", "--format", "onnx", "--out", "x", "--epochs", "two"],
+            "invalid int value: 'two'",
+        ),
+        (
+            ["--framework", "pytorch", "--format", "onnx", "--out", "x", "--repeats", "0"],
+            "--repeats must be at least 1, got 0",
+        ),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_message(args, message):
+    result = run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unwritable_output_directory_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = run("--framework", "pytorch", "--format", "onnx", "--out", str(blocker / "sub"))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("error: cannot create output directory")

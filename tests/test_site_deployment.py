@@ -1,0 +1,55 @@
+"""The built deployment chapter: a matrix row per route; no process imported the model code."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+
+from companion import export_pytorch, export_tensorflow
+
+pytestmark = pytest.mark.site
+
+PAGE = "chapters/07-deployment.html"
+
+
+@pytest.fixture(scope="module")
+def tables(built_html):
+    """Every table in a cell output, as (header, rows)."""
+    page = BeautifulSoup((built_html / PAGE).read_text(encoding="utf-8"), "html.parser")
+    found = []
+    for table in page.select("div.cell_output table"):
+        header = [th.get_text(strip=True) for th in table.select("thead th")]
+        rows = [
+            [td.get_text(" ", strip=True) for td in tr.select("td")]
+            for tr in table.select("tbody tr")
+        ]
+        found.append((header, rows))
+    return found
+
+
+def test_the_matrix_has_one_row_per_route_with_a_status(tables):
+    routes = [*export_pytorch.ROUTES.values(), *export_tensorflow.ROUTES.values()]
+    expected = ["PyTorch", *[r.exporter for r in routes[:5]], "TensorFlow"]
+    expected += [r.exporter for r in routes[5:]]
+    assert len(export_pytorch.ROUTES) == 5
+    outcome = [rows for header, rows in tables if header[:2] == ["Route", "Worked"]]
+    speed = [rows for header, rows in tables if header[:2] == ["Route", "Import + load"]]
+    assert len(outcome) == len(speed) == 1
+    for rows in (outcome[0], speed[0]):
+        assert [row[0] for row in rows] == expected
+    for row in outcome[0]:
+        if row[0] not in ("PyTorch", "TensorFlow"):
+            assert row[1] == "yes" or row[1].startswith(("failed", "wrong outputs")), row
+
+
+def test_no_fresh_process_imported_the_model_definitions(tables):
+    (header, rows), *_ = [(h, r) for h, r in tables if "Model code imported" in h]
+    column = header.index("Model code imported")
+    assert len(rows) >= 1
+    assert all(row[column] == "no" for row in rows)
+
+
+def test_the_matrix_figure_is_drawn(built_html):
+    page = BeautifulSoup((built_html / PAGE).read_text(encoding="utf-8"), "html.parser")
+    pictures = page.select("div.cell_output img")
+    assert any(img.get("src", "").endswith(".svg") for img in pictures)
