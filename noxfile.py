@@ -123,6 +123,11 @@ def examples(session: nox.Session) -> None:
 #: How ``nox -s examples`` runs each script: small settings that finish quickly.
 EXAMPLE_RUNS: dict[str, list[str]] = {
     "gradient_graph.py": ["--x", "3.0", "--out", str(ROOT / "docs" / "_build" / "examples")],
+    "benchmark.py": [
+        *("--models", "cnn", "--modes", "torch-eager", "tf-function", "keras-on-batch"),
+        *("--repeats", "2", "--number", "1", "--threads", "1", "--device", "cpu"),
+        *("--out", str(ROOT / "docs" / "_build" / "examples")),
+    ],
 }
 
 

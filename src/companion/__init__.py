@@ -19,6 +19,12 @@ until a function that needs it runs. Modules, one concern each:
     training either model with the same batches and optimizer settings.
 ``companion.timing``
     timing with warm-up apart, repeats, median and spread.
+``companion.transformer``
+    a small transformer encoder classifier, built in PyTorch and in Keras alike.
+``companion.benchmark``
+    every execution mode of both frameworks timed on the same steps and batches.
+``companion.ecosystem``
+    installed sizes, import times and API sizes of the frameworks.
 """
 
 __version__ = "0.1.0"
