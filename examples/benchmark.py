@@ -65,16 +65,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Benchmark PyTorch and TensorFlow execution modes on two small models.",
         epilog="Speed-ups are relative to torch-eager, which is always measured.",
     )
-    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
-    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=MODELS,
+        default=list(MODELS),
+        metavar="MODEL",
+        help=f"models to time, from {', '.join(MODELS)} (default: both)",
+    )
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        choices=TASKS,
+        default=list(TASKS),
+        metavar="TASK",
+        help=f"tasks to time, from {', '.join(TASKS)} (default: both)",
+    )
     parser.add_argument(
         "--modes",
         nargs="+",
         choices=modes,
         default=[m for m in modes if m != "torch-compile-reduce-overhead"],
-        help="execution modes to time (default: all but reduce-overhead, which needs CUDA)",
+        metavar="MODE",
+        help=(
+            f"execution modes to time, from {', '.join(modes)} "
+            "(default: all but torch-compile-reduce-overhead, which needs CUDA)"
+        ),
     )
-    parser.add_argument("--repeats", type=positive_int, default=21, help="timed rounds per mode")
+    parser.add_argument(
+        "--repeats", type=positive_int, default=21, help="timed rounds per mode (default: 21)"
+    )
     parser.add_argument(
         "--number",
         type=positive_int,
@@ -82,7 +102,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="calls per round (default: enough for about 30 ms per round)",
     )
     parser.add_argument(
-        "--warmup", type=positive_int, default=2, help="untimed calls after the first one"
+        "--warmup",
+        type=positive_int,
+        default=2,
+        help="warm-up calls after the first one, before the timed rounds (default: 2)",
     )
     parser.add_argument(
         "--threads",
@@ -90,7 +113,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="intra-op threads per framework (default: the frameworks' own choice)",
     )
-    parser.add_argument("--device", choices=DEVICES, default="auto")
+    parser.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="auto: a GPU where the framework sees one, else the CPU (default: auto)",
+    )
     parser.add_argument(
         "--warm-compile-cache",
         action="store_true",

@@ -1111,11 +1111,28 @@ def plot_speedups(report: BenchmarkReport, baseline: str = BASELINE):
                 alpha=0.3 if pale else 0.9,
             )
             axis.plot([c.low, c.high], [y, y], color="black", linewidth=1)
-            axis.text(c.high * 1.08, y, f"{c.speedup:.2g}x", va="center", fontsize=7.5)
+            if c.speedup >= 1:  # label beyond the end of the bar and its whisker
+                axis.text(c.high * 1.08, y, f"{c.speedup:.2g}x", va="center", fontsize=7.5)
+            else:
+                axis.text(
+                    c.low / 1.08, y, f"{c.speedup:.2g}x", va="center", ha="right", fontsize=7.5
+                )
         axis.axvline(1, color="black", linewidth=0.8)
         _ratio_axis(axis, low, high)
         axis.set_yticks(positions, [MODES[m].short for m in modes], fontsize=8.5)
         axis.set_title(f"{model}, {TASK_TITLES[task]}", fontsize=10, loc="left")
+    from matplotlib.patches import Patch
+
+    figure.legend(
+        handles=[
+            Patch(color=FRAMEWORK_COLOURS["pytorch"], label="PyTorch"),
+            Patch(color=FRAMEWORK_COLOURS["tensorflow"], label="TensorFlow"),
+        ],
+        loc="upper right",
+        ncol=2,
+        fontsize=8.5,
+        frameon=False,
+    )
     axes[-1, 0].tick_params(axis="x", labelsize=8.5)
     axes[-1, 0].set_xlabel(
         f"speed-up over {MODES[baseline].label} (right of the line: faster; pale: within noise)",
@@ -1143,15 +1160,16 @@ def plot_one_off_costs(report: BenchmarkReport):
             costs.append(r.one_off_s if r is not None and r.one_off_s is not None else np.nan)
         axis.barh(
             positions + (len(pairs) / 2 - i - 0.5) * height,
-            np.maximum(np.array(costs, dtype=float), 1e-4),
+            np.maximum(np.array(costs, dtype=float), 1e-3),
             height=height,
             color=str(greys[i]),
             label=f"{model}, {TASK_TITLES[task]}",
         )
     axis.set_xscale("log")
+    axis.set_xlim(left=1e-3)
     axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g} s"))
     axis.set_yticks(positions, [MODES[m].short for m in modes], fontsize=8.5)
     axis.set_xlabel("one-off cost: first call minus a steady call (seconds, log scale)")
-    axis.legend(fontsize=8, loc="lower right")
+    axis.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False)
     figure.tight_layout()
     return figure
