@@ -1083,7 +1083,7 @@ def plot_speedups(report: BenchmarkReport, baseline: str = BASELINE):
     models, tasks, modes = _grid(report)
     panels = [(model, task) for model in models for task in tasks]
     values = [v for c in comparisons.values() for v in (c.low, c.high)] or [1.0]
-    low, high = min([*values, 0.5]) / 1.6, max([*values, 2.0]) * 2.5
+    low, high = min([*values, 0.5]) / 2.5, max([*values, 2.0]) * 2.5
     figure, axes = plt.subplots(
         len(panels),
         1,
