@@ -205,6 +205,11 @@ EXAMPLE_RUNS: dict[str, list[str]] = {
         "--epochs",
         "1",
     ],
+    "benchmark.py": [
+        *("--models", "cnn", "--modes", "torch-eager", "tf-function", "keras-on-batch"),
+        *("--repeats", "2", "--number", "1", "--threads", "1", "--device", "cpu"),
+        *("--out", str(ROOT / "docs" / "_build" / "examples")),
+    ],
 }
 
 

@@ -1,5 +1,6 @@
 """Run the example scripts as a reader would: --help, a real run, bad arguments."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,59 @@ def test_gradient_graph_reports_an_unwritable_directory_in_one_line(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("error: cannot create output directory")
+
+
+def test_benchmark_runs_on_tiny_settings_and_writes_json_and_a_plot(tmp_path):
+    result = run(
+        "benchmark.py",
+        *("--models", "cnn", "--tasks", "predict", "--modes", "tf-function", "keras-on-batch"),
+        *("--repeats", "2", "--number", "1", "--warmup", "1", "--threads", "1"),
+        *("--device", "cpu", "--out", str(tmp_path), "--format", "png"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "speed-up" in result.stdout
+    data = json.loads((tmp_path / "benchmark.json").read_text())
+    modes = [r["mode"] for r in data["results"]]
+    assert modes == ["torch-eager", "tf-function", "keras-on-batch"]  # baseline added first
+    assert all(r["error"] is None for r in data["results"])
+    assert data["environment"]["threads"]["torch intra-op threads"] == 1
+    assert data["settings"]["repeats"] == 2
+    assert (tmp_path / "benchmark.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--repeats", "0"], "--repeats: must be at least 1, got 0"),
+        (["--number", "many"], "expected a whole number"),
+        (["--modes", "jax"], "invalid choice: 'jax'"),
+        (["--device", "tpu"], "invalid choice: 'tpu'"),
+        (["--models", "resnet"], "invalid choice: 'resnet'"),
+    ],
+)
+def test_benchmark_rejects_bad_arguments_in_one_line(args, message):
+    result = run("benchmark.py", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_benchmark_reports_a_missing_gpu_in_one_line():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    result = run("benchmark.py", "--device", "cuda", "--models", "cnn")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: device 'cuda'")
+    assert "Traceback" not in result.stderr
+
+
+def test_benchmark_reports_an_unwritable_directory_in_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = run("benchmark.py", "--out", str(blocker / "sub"))
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error: cannot create output directory")
+    assert "Traceback" not in result.stderr

@@ -33,6 +33,12 @@ until a function that needs it runs. Modules, one concern each:
     loads one exported artifact in a fresh process and times it (``python -m``).
 ``companion.deployment``
     export records, fresh-process reloads and the deployment matrix.
+``companion.transformer``
+    a small transformer encoder classifier, built in PyTorch and in Keras alike.
+``companion.benchmark``
+    every execution mode of both frameworks timed on the same steps and batches.
+``companion.ecosystem``
+    installed sizes, import times and API sizes of the frameworks.
 """
 
 __version__ = "0.1.0"

@@ -101,7 +101,25 @@ def time_callable(
         if synchronize is not None:
             synchronize()
         samples.append((time.perf_counter() - start) / number)
-    if repeats >= 2:
+    return summarize(samples, warmup_s=warmup_s, number=number)
+
+
+def summarize(samples, *, warmup_s: float = 0.0, number: int = 1) -> TimingResult:
+    """Statistics of per-call times ``samples`` (one per round of ``number`` calls).
+
+    :func:`time_callable` uses it for its own rounds; call it directly when the
+    rounds of several callables are interleaved, so that a change in machine
+    load affects them all alike.
+
+    >>> summarize([0.003, 0.001, 0.002], number=10).format()
+    '2.000 ms (IQR 1.000 ms, 3 x 10 calls)'
+    """
+    samples = [float(s) for s in samples]
+    if not samples:
+        raise ValueError("samples must hold at least one time")
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise ValueError(f"number must be an int of at least 1, got {number!r}")
+    if len(samples) >= 2:
         q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
     else:
         q1 = q3 = samples[0]
@@ -112,7 +130,7 @@ def time_callable(
         min_s=min(samples),
         max_s=max(samples),
         warmup_s=warmup_s,
-        repeats=repeats,
+        repeats=len(samples),
         number=number,
         samples_s=tuple(samples),
     )

@@ -1,0 +1,72 @@
+"""Measurements the community chapter takes of the installed frameworks."""
+
+from __future__ import annotations
+
+import pytest
+
+from companion.ecosystem import (
+    distribution_bytes,
+    import_seconds,
+    install_footprint,
+    layer_classes,
+    public_names,
+    requirements_closure,
+)
+from companion.timing import summarize
+
+
+def test_footprint_of_a_framework_counts_its_requirements():
+    footprint = install_footprint("keras")
+    assert footprint.own_bytes == distribution_bytes("keras") > 1_000_000
+    assert {"keras", "numpy"} <= set(footprint.closure)
+    assert footprint.closure_bytes > footprint.own_bytes
+    assert footprint.closure_mb == pytest.approx(footprint.closure_bytes / 1e6)
+
+
+def test_requirements_closure_follows_only_what_is_required():
+    closure = requirements_closure("scikit-learn")
+    assert {"numpy", "scipy"} <= set(closure)
+    assert "tensorflow-cpu" not in requirements_closure("torch")
+
+
+def test_unknown_and_malformed_distributions_are_reported():
+    with pytest.raises(ValueError, match="not installed"):
+        distribution_bytes("no-such-distribution-here")
+    with pytest.raises(TypeError, match="distribution name"):
+        install_footprint("")
+
+
+def test_import_time_is_measured_in_fresh_processes():
+    result = import_seconds("json", repeats=2)
+    assert result.repeats == 2
+    assert 0 < result.median_s < 5
+
+
+def test_import_time_reports_a_failing_import():
+    with pytest.raises(RuntimeError, match="no_such_module_xyz"):
+        import_seconds("no_such_module_xyz", repeats=1)
+
+
+@pytest.mark.parametrize("bad", ["os; import shutil", "", "1abc"])
+def test_import_time_accepts_module_names_only(bad):
+    with pytest.raises(ValueError, match="dotted module name"):
+        import_seconds(bad)
+
+
+def test_public_names_and_layer_classes():
+    import torch
+
+    assert "Tensor" in public_names("torch")
+    assert not any(name.startswith("_") for name in public_names("torch"))
+    layers = layer_classes("torch.nn", torch.nn.Module)
+    assert {"Conv2d", "Linear", "MultiheadAttention"} <= set(layers)
+    with pytest.raises(TypeError, match="class"):
+        layer_classes("torch.nn", "Module")
+
+
+def test_summarize_checks_its_input():
+    assert summarize([0.5]).iqr_s == 0
+    with pytest.raises(ValueError, match="at least one"):
+        summarize([])
+    with pytest.raises(ValueError, match="number"):
+        summarize([0.1], number=0)
