@@ -356,3 +356,37 @@ def test_github_pages_workflow_builds_with_the_nox_docs_session():
     assert uploads
     assert uploads[0]["with"]["path"] == "docs/_build/html"
     assert any(str(s.get("uses", "")).startswith("actions/deploy-pages") for s in steps)
+
+
+def test_the_ledger_is_complete(built_html):
+    """Every claim is treated somewhere, carries a verdict, and every update cites sources."""
+    data = json.loads((built_html / "claims.json").read_text(encoding="utf-8"))
+    treated = {m["claim"] for m in data["markers"] if m["role"] == "treats"}
+    untreated = [c["id"] for c in data["claims"] if c["id"] not in treated]
+    assert untreated == [], f"not yet covered: {untreated}"
+    unassessed = [c["id"] for c in data["claims"] if c["verdict"] == "not yet assessed"]
+    assert unassessed == [], f"no verdict: {unassessed}"
+    unsourced = [c["id"] for c in data["claims"] if "update" in c["kind"] and not c["sources"]]
+    assert unsourced == [], f"update claims without sources: {unsourced}"
+    page = soup(built_html, "appendix/ledger")
+    assert "not yet covered" not in page.select_one("article").get_text().replace(
+        "listed as not yet covered", ""
+    )
+
+
+def test_every_when_to_choose_claim_links_to_its_evidence(built_html):
+    """A W or X claim is judged next to executed evidence, or links to the chapters holding it."""
+    data = json.loads((built_html / "claims.json").read_text(encoding="utf-8"))
+    for marker in data["markers"]:
+        if marker["role"] != "treats" or marker["claim"][0] not in "WX":
+            continue
+        if marker["has_evidence"]:
+            continue
+        page = soup(built_html, marker["docname"])
+        box = page.find(id=marker["anchor"])
+        chapter_links = [
+            a["href"]
+            for a in box.select("a.reference.internal")
+            if "ledger.html" not in a["href"] and not a["href"].startswith("#")
+        ]
+        assert chapter_links, f"{marker['claim']} in {marker['docname']} links to no evidence"

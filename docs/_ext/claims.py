@@ -11,6 +11,8 @@ them in two ways:
     For a ``demo`` or ``measure`` claim, the same section must contain an
     executed code cell with output, or the build warns (and so fails).
 
+``:::{claims-summary} G4 D1``  renders a compact verdict table of those claims.
+
 ``:::{claims-ledger}``  renders the ledger: every claim with its verdict,
 the installed versions of the packages it depends on, and links to every
 place that treats or mentions it. Claims no chapter treats are listed under
@@ -49,6 +51,10 @@ class claim_reference(nodes.Inline, nodes.Element):
 
 class claims_ledger(nodes.General, nodes.Element):
     """Placeholder replaced by the ledger tables once all documents are read."""
+
+
+class claims_summary(nodes.General, nodes.Element):
+    """Placeholder for a compact verdict table of some claims, filled in at write time."""
 
 
 def load_claims(path: Path) -> dict:
@@ -246,6 +252,68 @@ def place_label(env: BuildEnvironment, marker: dict) -> str:
     return chapter
 
 
+class ClaimsSummaryDirective(SphinxDirective):
+    """``{claims-summary} G4 D1 P6``: a compact table of those claims and their verdicts."""
+
+    required_arguments = 1
+    final_argument_whitespace = True
+
+    def run(self):
+        ids = self.arguments[0].split()
+        known = [i for i in ids if check_claim_id(self.env, i, self.get_location())]
+        # Verdicts and "where treated" come from every page: rewrite like the ledger.
+        self.env.temp_data["has_ledger"] = True
+        return [claims_summary(claim_ids=known)]
+
+
+def build_summary(app: Sphinx, fromdocname: str, claim_ids: list[str]) -> list[nodes.Node]:
+    env = app.env
+    claims = get_claims(env)["claims"]
+    markers = get_markers(env)
+    ledger_uri = app.builder.get_relative_uri(fromdocname, app.config.claims_ledger_docname)
+    table = nodes.table(classes=["claims-summary"])
+    tgroup = nodes.tgroup(cols=3)
+    table += tgroup
+    for width in (8, 62, 30):
+        tgroup += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    head += row_of(["Claim", "Statement", "Verdict on this build"])
+    tgroup += head
+    body = nodes.tbody()
+    tgroup += body
+    for claim_id in claim_ids:
+        claim = claims[claim_id]
+        treated = [m for m in markers if m["claim"] == claim_id and m["role"] == "treats"]
+        badge = nodes.paragraph()
+        badge += nodes.reference(
+            claim_id,
+            claim_id,
+            refuri=f"{ledger_uri}#{claim_anchor(claim_id)}",
+            internal=True,
+            classes=["claim-badge"],
+        )
+        verdict = claim["verdict"] if treated else "not yet covered"
+        verdict_para = nodes.paragraph()
+        verdict_para += nodes.inline(
+            verdict, verdict, classes=["claim-verdict", "verdict-" + verdict.replace(" ", "-")]
+        )
+        for marker in treated:
+            verdict_para += nodes.Text(" · ")
+            uri = app.builder.get_relative_uri(fromdocname, marker["docname"])
+            label = chapter_label(env, marker)
+            verdict_para += nodes.reference(
+                label, label, refuri=f"{uri}#{marker['anchor']}", internal=True
+            )
+        body += row_of([badge, nodes.paragraph(text=claim["statement"]), verdict_para])
+    versions = versions_text(["torch", "tensorflow", "keras"], package_versions())
+    note = nodes.paragraph(
+        text=f"Verdicts as recorded in the claims ledger for the versions this book was "
+        f"built with ({versions}).",
+        classes=["claims-summary-note"],
+    )
+    return [table, note]
+
+
 def versions_text(packages: list[str], versions: dict[str, str]) -> str:
     return ", ".join(f"{name} {versions.get(name, 'not installed')}" for name in packages)
 
@@ -405,6 +473,8 @@ def resolve_claim_nodes(app: Sphinx, doctree: nodes.document, docname: str) -> N
         node.replace_self(ref)
     for node in list(doctree.findall(claims_ledger)):
         node.replace_self(build_ledger(app, docname))
+    for node in list(doctree.findall(claims_summary)):
+        node.replace_self(build_summary(app, docname, node["claim_ids"]))
 
 
 def load_claims_data(app: Sphinx) -> None:
@@ -464,9 +534,11 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("claims_ledger_docname", "appendix/ledger", "env", types=[str])
     app.add_node(claim_reference)
     app.add_node(claims_ledger)
+    app.add_node(claims_summary)
     app.add_role("claim", ClaimRole())
     app.add_directive("claim", ClaimDirective)
     app.add_directive("claims-ledger", ClaimsLedgerDirective)
+    app.add_directive("claims-summary", ClaimsSummaryDirective)
     app.add_transform(ClaimEvidenceTransform)
     app.connect("builder-inited", load_claims_data)
     app.connect("env-purge-doc", purge_markers)

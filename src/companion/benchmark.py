@@ -64,7 +64,12 @@ class Mode:
 MODES: dict[str, Mode] = {
     mode.name: mode
     for mode in (
-        Mode("torch-eager", "PyTorch eager", "pytorch", "plain calls, one kernel per op"),
+        Mode(
+            "torch-eager",
+            "PyTorch eager",
+            "pytorch",
+            "plain calls, one kernel per op",
+        ),
         Mode(
             "torch-compile",
             "torch.compile (default)",
@@ -93,8 +98,18 @@ MODES: dict[str, Mode] = {
             "the legacy graph capture, deprecated in favour of torch.compile/torch.export",
             "TorchScript (jit.trace)",
         ),
-        Mode("tf-eager", "TensorFlow eager", "tensorflow", "plain calls, op by op"),
-        Mode("tf-function", "tf.function", "tensorflow", "traced once into a TensorFlow graph"),
+        Mode(
+            "tf-eager",
+            "TensorFlow eager",
+            "tensorflow",
+            "plain calls, op by op",
+        ),
+        Mode(
+            "tf-function",
+            "tf.function",
+            "tensorflow",
+            "traced once into a TensorFlow graph",
+        ),
         Mode(
             "tf-function-xla",
             "tf.function(jit_compile=True)",
@@ -102,7 +117,12 @@ MODES: dict[str, Mode] = {
             "the traced graph compiled as a whole by XLA",
             "tf.function + XLA",
         ),
-        Mode("keras", "Keras fit / predict", "tensorflow", "model.fit and model.predict"),
+        Mode(
+            "keras",
+            "Keras fit / predict",
+            "tensorflow",
+            "model.fit and model.predict",
+        ),
         Mode(
             "keras-on-batch",
             "Keras train_on_batch / predict_on_batch",
@@ -174,7 +194,9 @@ class BenchmarkResult:
         """First call minus the steady cost of the same work: tracing, compiling, set-up."""
         if not self.ok or self.first_call_s is None:
             return None
-        return max(0.0, self.first_call_s - self.steps_per_call * self.steady.median_s)
+        return max(
+            0.0, self.first_call_s - self.steps_per_call * self.steady.median_s
+        )
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -208,7 +230,9 @@ class BenchmarkReport:
 
     def write_json(self, path: str | Path) -> Path:
         path = Path(path)
-        path.write_text(json.dumps(self.as_dict(), indent=2) + "\n", encoding="utf-8")
+        path.write_text(
+            json.dumps(self.as_dict(), indent=2) + "\n", encoding="utf-8"
+        )
         return path
 
 
@@ -233,15 +257,24 @@ def resolve_devices(device: str = "auto") -> dict[str, str]:
     mps = getattr(torch.backends, "mps", None)
     mps_ok = bool(mps is not None and mps.is_available())
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for, but torch.cuda.is_available() is False")
+        raise ValueError(
+            "device 'cuda' was asked for, but torch.cuda.is_available() is False"
+        )
     if device == "mps" and not mps_ok:
-        raise ValueError("device 'mps' was asked for, but torch.backends.mps is not available")
+        raise ValueError(
+            "device 'mps' was asked for, but torch.backends.mps is not available"
+        )
     import tensorflow as tf
 
     tf_gpu = bool(tf.config.list_physical_devices("GPU"))
     if device == "auto":
-        torch_device = "cuda" if torch.cuda.is_available() else "mps" if mps_ok else "cpu"
-        return {"pytorch": torch_device, "tensorflow": "/GPU:0" if tf_gpu else "/CPU:0"}
+        torch_device = (
+            "cuda" if torch.cuda.is_available() else "mps" if mps_ok else "cpu"
+        )
+        return {
+            "pytorch": torch_device,
+            "tensorflow": "/GPU:0" if tf_gpu else "/CPU:0",
+        }
     # An explicit accelerator: TensorFlow uses a GPU if it has one, and says so if not.
     return {"pytorch": device, "tensorflow": "/GPU:0" if tf_gpu else "no GPU"}
 
@@ -293,7 +326,10 @@ def _torch_synchronize(device: str) -> Callable[[], object] | None:
 
 
 def benchmark_batch(
-    model: str, task: str, batch_size: int, config: TransformerConfig = DEFAULT_TRANSFORMER
+    model: str,
+    task: str,
+    batch_size: int,
+    config: TransformerConfig = DEFAULT_TRANSFORMER,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The fixed batch a (model, task) pair is timed on: images or sequences, and labels.
 
@@ -311,12 +347,16 @@ def benchmark_batch(
     _check_choice("task", task, TASKS)
     _check_positive_int("batch_size", batch_size)
     if model == "transformer":
-        return synthetic_batch(config, batch_size, seed=0 if task == "train" else 1)
+        return synthetic_batch(
+            config, batch_size, seed=0 if task == "train" else 1
+        )
     from companion.digits import load_digits_split
 
     split = load_digits_split(seed=0)
     images, labels = (
-        (split.x_train, split.y_train) if task == "train" else (split.x_test, split.y_test)
+        (split.x_train, split.y_train)
+        if task == "train"
+        else (split.x_test, split.y_test)
     )
     return (
         np.resize(images, (batch_size, *images.shape[1:])),
@@ -344,7 +384,15 @@ _COMPILE_MODES = {
 }
 
 
-def torch_step(model: str, task: str, mode: str, x, y, device: str, config: TransformerConfig):
+def torch_step(
+    model: str,
+    task: str,
+    mode: str,
+    x,
+    y,
+    device: str,
+    config: TransformerConfig,
+):
     """A zero-argument callable running one training step or one inference batch in PyTorch.
 
     ``train``: zero the gradients, cross-entropy of the logits, backward, one
@@ -380,7 +428,9 @@ def torch_step(model: str, task: str, mode: str, x, y, device: str, config: Tran
 
     if mode in _COMPILE_MODES:
         loss_of = torch.compile(loss_of, mode=_COMPILE_MODES[mode])
-    optimizer = torch.optim.Adam(network.parameters(), lr=LEARNING_RATE, eps=ADAM_EPSILON)
+    optimizer = torch.optim.Adam(
+        network.parameters(), lr=LEARNING_RATE, eps=ADAM_EPSILON
+    )
 
     def train_step():
         optimizer.zero_grad(set_to_none=True)
@@ -437,7 +487,9 @@ def tf_step(model: str, task: str, mode: str, x, y, config: TransformerConfig):
 
         x = to_channels_last(x)
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    optimizer = keras.optimizers.Adam(learning_rate=LEARNING_RATE, epsilon=ADAM_EPSILON)
+    optimizer = keras.optimizers.Adam(
+        learning_rate=LEARNING_RATE, epsilon=ADAM_EPSILON
+    )
 
     if mode == "keras-on-batch":
         if task == "predict":
@@ -453,7 +505,12 @@ def tf_step(model: str, task: str, mode: str, x, y, config: TransformerConfig):
 
         def fit_epoch():
             return network.fit(
-                epoch_x, epoch_y, batch_size=len(x), epochs=1, shuffle=False, verbose=0
+                epoch_x,
+                epoch_y,
+                batch_size=len(x),
+                epochs=1,
+                shuffle=False,
+                verbose=0,
             )
 
         return fit_epoch
@@ -474,7 +531,9 @@ def tf_step(model: str, task: str, mode: str, x, y, config: TransformerConfig):
             with tf.GradientTape() as tape:
                 loss = loss_fn(labels, network(inputs, training=True))
             gradients = tape.gradient(loss, network.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, network.trainable_variables, strict=True))
+            optimizer.apply_gradients(
+                zip(gradients, network.trainable_variables, strict=True)
+            )
             return loss
 
         function = train_step
@@ -490,7 +549,9 @@ def tf_step(model: str, task: str, mode: str, x, y, config: TransformerConfig):
 
 def _check_choice(name: str, value, choices) -> None:
     if value not in choices:
-        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+        raise ValueError(
+            f"{name} must be one of {tuple(choices)}, got {value!r}"
+        )
 
 
 def _check_positive_int(name: str, value) -> None:
@@ -502,7 +563,9 @@ def _check_positive_int(name: str, value) -> None:
 
 def _check_names(name: str, values, choices) -> tuple[str, ...]:
     if isinstance(values, str):
-        raise TypeError(f"{name} must be a list or tuple of names, e.g. [{values!r}]")
+        raise TypeError(
+            f"{name} must be a list or tuple of names, e.g. [{values!r}]"
+        )
     values = tuple(values)
     if not values:
         raise ValueError(f"{name} must name at least one of {tuple(choices)}")
@@ -522,7 +585,9 @@ def _cold_compile_cache(enabled: bool):
     torch.compiler.reset()
     try:
         from torch._inductor.utils import fresh_cache
-    except ImportError:  # older or newer torch: fall back to the caches as they are
+    except (
+        ImportError
+    ):  # older or newer torch: fall back to the caches as they are
         yield
         return
     with fresh_cache():
@@ -593,7 +658,17 @@ def _device_scope(framework: str, where: str):
 
 
 def _prepare(
-    model, task, mode, x, y, where, config, *, warmup, number, cold_compile_cache
+    model,
+    task,
+    mode,
+    x,
+    y,
+    where,
+    config,
+    *,
+    warmup,
+    number,
+    cold_compile_cache,
 ) -> _Prepared:
     """Build one mode's callable, time its first call (tracing, compiling), then warm it up.
 
@@ -603,18 +678,32 @@ def _prepare(
     info = MODES[mode]
     steps = FIT_STEPS_PER_EPOCH if (mode, task) == ("keras", "train") else 1
     result = BenchmarkResult(
-        model, task, mode, info.label, info.framework, where, len(x), steps_per_call=steps
+        model,
+        task,
+        mode,
+        info.label,
+        info.framework,
+        where,
+        len(x),
+        steps_per_call=steps,
     )
     prepared = _Prepared(result)
     if where == "no GPU":
-        prepared.result = replace(result, error="TensorFlow sees no GPU on this machine")
+        prepared.result = replace(
+            result, error="TensorFlow sees no GPU on this machine"
+        )
         return prepared
     cold = mode in _COMPILE_MODES and cold_compile_cache
     try:
-        with _noting_warnings(prepared.notes), _device_scope(info.framework, where):
+        with (
+            _noting_warnings(prepared.notes),
+            _device_scope(info.framework, where),
+        ):
             with _cold_compile_cache(cold):
                 if info.framework == "pytorch":
-                    function = torch_step(model, task, mode, x, y, where, config)
+                    function = torch_step(
+                        model, task, mode, x, y, where, config
+                    )
                     synchronize = _torch_synchronize(where)
                 else:
                     step = tf_step(model, task, mode, x, y, config)
@@ -624,11 +713,17 @@ def _prepare(
                         last[:] = [step()]
 
                     def synchronize(last=last):
-                        if last and hasattr(last[0], "numpy"):  # wait for the device
+                        if last and hasattr(
+                            last[0], "numpy"
+                        ):  # wait for the device
                             last[0].numpy()
 
                 first = time_callable(
-                    function, warmup=0, repeats=1, number=1, synchronize=synchronize
+                    function,
+                    warmup=0,
+                    repeats=1,
+                    number=1,
+                    synchronize=synchronize,
                 )
             warm = time_callable(
                 function,
@@ -637,7 +732,9 @@ def _prepare(
                 number=1,
                 synchronize=synchronize,
             )
-    except Exception as error:  # a mode that cannot run here is a result, not a crash
+    except (
+        Exception
+    ) as error:  # a mode that cannot run here is a result, not a crash
         prepared.result = replace(result, error=_short_error(error))
         return prepared
     prepared.function, prepared.synchronize = function, synchronize
@@ -711,8 +808,12 @@ def measure_group(
     _check_number(number)
     _check_warmup(warmup)
     if not isinstance(config, TransformerConfig):
-        raise TypeError(f"config must be a TransformerConfig, got {type(config).__name__}")
-    batch_size = DEFAULT_BATCH_SIZES[model, task] if batch_size is None else batch_size
+        raise TypeError(
+            f"config must be a TransformerConfig, got {type(config).__name__}"
+        )
+    batch_size = (
+        DEFAULT_BATCH_SIZES[model, task] if batch_size is None else batch_size
+    )
     _check_positive_int("batch_size", batch_size)
     devices = resolve_devices(device)
     x, y = benchmark_batch(model, task, batch_size, config)
@@ -744,8 +845,14 @@ def measure_group(
     for prepared in group:
         result = prepared.result
         if result.error is None and prepared.samples:
-            steady = summarize(prepared.samples, warmup_s=prepared.warmup_s, number=prepared.number)
-            result = replace(result, steady=_per_step(steady, result.steps_per_call))
+            steady = summarize(
+                prepared.samples,
+                warmup_s=prepared.warmup_s,
+                number=prepared.number,
+            )
+            result = replace(
+                result, steady=_per_step(steady, result.steps_per_call)
+            )
         if result.mode == "keras" and result.task == "train":
             prepared.notes.append(
                 f"fit ran {result.steps_per_call} steps per epoch; times are per step"
@@ -781,7 +888,9 @@ def compiler_start_up(modes: Iterable[str]) -> dict[str, float]:
         with _cold_compile_cache(True), warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             double_sine = torch.compile(lambda t: torch.sin(t) * 2)
-            start = time_callable(lambda: double_sine(torch.ones(8)), warmup=0, repeats=1)
+            start = time_callable(
+                lambda: double_sine(torch.ones(8)), warmup=0, repeats=1
+            )
         seconds["torch.compile"] = start.median_s
     tf_modes = {"tf-function": False, "tf-function-xla": True}
     for mode, jit in tf_modes.items():
@@ -789,18 +898,26 @@ def compiler_start_up(modes: Iterable[str]) -> dict[str, float]:
             import tensorflow as tf
 
             traced = tf.function(lambda t: tf.sin(t) * 2, jit_compile=jit)
-            start = time_callable(lambda traced=traced: traced(tf.ones(8)), warmup=0, repeats=1)
+            start = time_callable(
+                lambda traced=traced: traced(tf.ones(8)), warmup=0, repeats=1
+            )
             seconds[MODES[mode].label] = start.median_s
     return seconds
 
 
 def collect_environment(devices: dict[str, str]) -> dict:
     """Machine, package versions, thread counts and devices, for the report."""
-    from companion.environment import machine_summary, package_versions, thread_settings
+    from companion.environment import (
+        machine_summary,
+        package_versions,
+        thread_settings,
+    )
 
     return {
         "machine": machine_summary(),
-        "packages": package_versions(["torch", "tensorflow", "keras", "numpy"]),
+        "packages": package_versions(
+            ["torch", "tensorflow", "keras", "numpy"]
+        ),
         "threads": thread_settings(),
         "devices": devices,
     }
@@ -837,7 +954,9 @@ def run_benchmark(
     sizes = dict(DEFAULT_BATCH_SIZES)
     for key, value in (batch_sizes or {}).items():
         if key not in sizes:
-            raise ValueError(f"batch_sizes keys must be among {sorted(sizes)}, got {key!r}")
+            raise ValueError(
+                f"batch_sizes keys must be among {sorted(sizes)}, got {key!r}"
+            )
         _check_positive_int(f"batch size for {key}", value)
         sizes[key] = value
     devices = resolve_devices(device)
@@ -923,7 +1042,9 @@ class Comparison:
     verdict: str
 
 
-def compare_results(base: BenchmarkResult, other: BenchmarkResult) -> Comparison:
+def compare_results(
+    base: BenchmarkResult, other: BenchmarkResult
+) -> Comparison:
     """Speed-up of ``other`` over ``base`` (2.0: twice as fast), with its noise verdict.
 
     ``low`` and ``high`` pair the base's quartiles with the other's opposite
@@ -934,7 +1055,11 @@ def compare_results(base: BenchmarkResult, other: BenchmarkResult) -> Comparison
         raise ValueError("both results must have succeeded to be compared")
     b, m = base.steady, other.steady
     low, high = b.q1_s / m.q3_s, b.q3_s / m.q1_s
-    same = (base.model, base.task, base.mode) == (other.model, other.task, other.mode)
+    same = (base.model, base.task, base.mode) == (
+        other.model,
+        other.task,
+        other.mode,
+    )
     return Comparison(
         other.model,
         other.task,
@@ -948,7 +1073,9 @@ def compare_results(base: BenchmarkResult, other: BenchmarkResult) -> Comparison
     )
 
 
-def compare(report: BenchmarkReport, baseline: str = BASELINE) -> list[Comparison]:
+def compare(
+    report: BenchmarkReport, baseline: str = BASELINE
+) -> list[Comparison]:
     """Speed-up of every successful mode over ``baseline``, per model and task.
 
     See :func:`compare_results` for the ratio and the noise verdict.
@@ -973,14 +1100,18 @@ def fastest(report: BenchmarkReport, model: str, task: str, framework: str):
     return min(candidates, key=lambda r: r.steady.median_s, default=None)
 
 
-def best_against_best(report: BenchmarkReport) -> list[tuple[BenchmarkResult, Comparison]]:
+def best_against_best(
+    report: BenchmarkReport,
+) -> list[tuple[BenchmarkResult, Comparison]]:
     """Per (model, task): PyTorch's fastest mode, and TensorFlow's fastest compared with it.
 
     The comparison's speed-up is TensorFlow's over PyTorch (above 1:
     TensorFlow's best mode was faster).
     """
     pairs = []
-    for model, task in dict.fromkeys((r.model, r.task) for r in report.results):
+    for model, task in dict.fromkeys(
+        (r.model, r.task) for r in report.results
+    ):
         best_torch = fastest(report, model, task, "pytorch")
         best_tf = fastest(report, model, task, "tensorflow")
         if best_torch is not None and best_tf is not None:
@@ -988,7 +1119,9 @@ def best_against_best(report: BenchmarkReport) -> list[tuple[BenchmarkResult, Co
     return pairs
 
 
-def break_even_calls(base: BenchmarkResult, compiled: BenchmarkResult) -> float | None:
+def break_even_calls(
+    base: BenchmarkResult, compiled: BenchmarkResult
+) -> float | None:
     """Calls after which ``compiled``'s one-off cost is repaid by its faster steps.
 
     ``None`` when ``compiled`` is not faster per call, so it never pays back.
@@ -1014,9 +1147,13 @@ def format_table(report: BenchmarkReport, baseline: str = BASELINE) -> str:
 
     The speed-up is over ``baseline``, with the verdict of :func:`compare_results`.
     """
-    speedups = {(c.model, c.task, c.mode): c for c in compare(report, baseline)}
+    speedups = {
+        (c.model, c.task, c.mode): c for c in compare(report, baseline)
+    }
     lines = []
-    for model, task in dict.fromkeys((r.model, r.task) for r in report.results):
+    for model, task in dict.fromkeys(
+        (r.model, r.task) for r in report.results
+    ):
         if lines:
             lines.append("")
         lines.append(
@@ -1039,12 +1176,17 @@ def format_table(report: BenchmarkReport, baseline: str = BASELINE) -> str:
     return "\n".join(lines)
 
 
-def geometric_mean_speedups(report: BenchmarkReport, baseline: str = BASELINE) -> dict[str, float]:
+def geometric_mean_speedups(
+    report: BenchmarkReport, baseline: str = BASELINE
+) -> dict[str, float]:
     """Per mode, the geometric mean of its speed-ups over all (model, task) pairs measured."""
     by_mode: dict[str, list[float]] = {}
     for c in compare(report, baseline):
         by_mode.setdefault(c.mode, []).append(c.speedup)
-    return {mode: statistics.geometric_mean(values) for mode, values in by_mode.items()}
+    return {
+        mode: statistics.geometric_mean(values)
+        for mode, values in by_mode.items()
+    }
 
 
 # --- Plotting ------------------------------------------------------------------------
@@ -1065,8 +1207,12 @@ def _ratio_axis(axis, low: float, high: float) -> None:
 
     axis.set_xscale("log")
     axis.set_xlim(low, high)
-    axis.xaxis.set_major_locator(FixedLocator([t for t in _RATIO_TICKS if low <= t <= high]))
-    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}x"))
+    axis.xaxis.set_major_locator(
+        FixedLocator([t for t in _RATIO_TICKS if low <= t <= high])
+    )
+    axis.xaxis.set_major_formatter(
+        FuncFormatter(lambda value, _: f"{value:g}x")
+    )
     axis.xaxis.set_minor_locator(NullLocator())
 
 
@@ -1079,10 +1225,14 @@ def plot_speedups(report: BenchmarkReport, baseline: str = BASELINE):
     """
     import matplotlib.pyplot as plt
 
-    comparisons = {(c.model, c.task, c.mode): c for c in compare(report, baseline)}
+    comparisons = {
+        (c.model, c.task, c.mode): c for c in compare(report, baseline)
+    }
     models, tasks, modes = _grid(report)
     panels = [(model, task) for model in models for task in tasks]
-    values = [v for c in comparisons.values() for v in (c.low, c.high)] or [1.0]
+    values = [v for c in comparisons.values() for v in (c.low, c.high)] or [
+        1.0
+    ]
     low, high = min([*values, 0.5]) / 2.5, max([*values, 2.0]) * 2.5
     figure, axes = plt.subplots(
         len(panels),
@@ -1098,9 +1248,18 @@ def plot_speedups(report: BenchmarkReport, baseline: str = BASELINE):
             if c is None:
                 result = report.find(model, task, mode)
                 if result is not None and not result.ok:
-                    axis.text(1.05, y, "failed", va="center", fontsize=8, color="grey")
+                    axis.text(
+                        1.05,
+                        y,
+                        "failed",
+                        va="center",
+                        fontsize=8,
+                        color="grey",
+                    )
                 continue
-            colour = "grey" if mode == baseline else FRAMEWORK_COLOURS[c.framework]
+            colour = (
+                "grey" if mode == baseline else FRAMEWORK_COLOURS[c.framework]
+            )
             pale = c.verdict in ("within noise", "baseline")
             axis.barh(
                 y,
@@ -1111,16 +1270,33 @@ def plot_speedups(report: BenchmarkReport, baseline: str = BASELINE):
                 alpha=0.3 if pale else 0.9,
             )
             axis.plot([c.low, c.high], [y, y], color="black", linewidth=1)
-            if c.speedup >= 1:  # label beyond the end of the bar and its whisker
-                axis.text(c.high * 1.08, y, f"{c.speedup:.2g}x", va="center", fontsize=7.5)
+            if (
+                c.speedup >= 1
+            ):  # label beyond the end of the bar and its whisker
+                axis.text(
+                    c.high * 1.08,
+                    y,
+                    f"{c.speedup:.2g}x",
+                    va="center",
+                    fontsize=7.5,
+                )
             else:
                 axis.text(
-                    c.low / 1.08, y, f"{c.speedup:.2g}x", va="center", ha="right", fontsize=7.5
+                    c.low / 1.08,
+                    y,
+                    f"{c.speedup:.2g}x",
+                    va="center",
+                    ha="right",
+                    fontsize=7.5,
                 )
         axis.axvline(1, color="black", linewidth=0.8)
         _ratio_axis(axis, low, high)
-        axis.set_yticks(positions, [MODES[m].short for m in modes], fontsize=8.5)
-        axis.set_title(f"{model}, {TASK_TITLES[task]}", fontsize=10, loc="left")
+        axis.set_yticks(
+            positions, [MODES[m].short for m in modes], fontsize=8.5
+        )
+        axis.set_title(
+            f"{model}, {TASK_TITLES[task]}", fontsize=10, loc="left"
+        )
     from matplotlib.patches import Patch
 
     figure.legend(
@@ -1149,7 +1325,9 @@ def plot_one_off_costs(report: BenchmarkReport):
 
     models, tasks, modes = _grid(report)
     pairs = [(m, t) for m in models for t in tasks]
-    figure, axis = plt.subplots(figsize=(7.2, 0.16 * len(modes) * max(len(pairs), 1) + 1.2))
+    figure, axis = plt.subplots(
+        figsize=(7.2, 0.16 * len(modes) * max(len(pairs), 1) + 1.2)
+    )
     height = 0.8 / max(len(pairs), 1)
     greys = np.linspace(0.2, 0.75, max(len(pairs), 1))
     positions = np.arange(len(modes))[::-1]
@@ -1157,7 +1335,11 @@ def plot_one_off_costs(report: BenchmarkReport):
         costs = []
         for mode in modes:
             r = report.find(model, task, mode)
-            costs.append(r.one_off_s if r is not None and r.one_off_s is not None else np.nan)
+            costs.append(
+                r.one_off_s
+                if r is not None and r.one_off_s is not None
+                else np.nan
+            )
         axis.barh(
             positions + (len(pairs) / 2 - i - 0.5) * height,
             np.maximum(np.array(costs, dtype=float), 1e-3),
@@ -1167,9 +1349,19 @@ def plot_one_off_costs(report: BenchmarkReport):
         )
     axis.set_xscale("log")
     axis.set_xlim(left=1e-3)
-    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g} s"))
+    axis.xaxis.set_major_formatter(
+        FuncFormatter(lambda value, _: f"{value:g} s")
+    )
     axis.set_yticks(positions, [MODES[m].short for m in modes], fontsize=8.5)
-    axis.set_xlabel("one-off cost: first call minus a steady call (seconds, log scale)")
-    axis.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=2, frameon=False)
+    axis.set_xlabel(
+        "one-off cost: first call minus a steady call (seconds, log scale)"
+    )
+    axis.legend(
+        fontsize=8,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        ncol=2,
+        frameon=False,
+    )
     figure.tight_layout()
     return figure

@@ -78,17 +78,25 @@ class CaptureReport:
             f"{self.graph_count} graph(s), {self.graph_break_count} graph break(s), "
             f"{self.op_count} op(s) captured"
         ]
-        lines += [f"  break {i}: {b}" for i, b in enumerate(self.breaks, start=1)]
-        lines += [f"  frame left to run eagerly: {reason}" for reason in self.skipped]
+        lines += [
+            f"  break {i}: {b}" for i, b in enumerate(self.breaks, start=1)
+        ]
+        lines += [
+            f"  frame left to run eagerly: {reason}" for reason in self.skipped
+        ]
         return "\n".join(lines)
 
 
-_ANOTHER_BREAK = "*** While handling this graph break, another graph break occurred: ***"
+_ANOTHER_BREAK = (
+    "*** While handling this graph break, another graph break occurred: ***"
+)
 
 
 def _reason_chain(message: str) -> str:
     """``"first reason -> second reason"`` from one of Dynamo's multi-part messages."""
-    parts = [part.strip().splitlines()[0] for part in message.split(_ANOTHER_BREAK)]
+    parts = [
+        part.strip().splitlines()[0] for part in message.split(_ANOTHER_BREAK)
+    ]
     return " -> ".join(part for part in parts if part)
 
 
@@ -108,7 +116,9 @@ def graph_breaks(function: Callable, *args, **kwargs) -> CaptureReport:
     import torch._dynamo
 
     if not callable(function):
-        raise TypeError(f"function must be callable, got {type(function).__name__}")
+        raise TypeError(
+            f"function must be callable, got {type(function).__name__}"
+        )
     from torch._dynamo.utils import counters
 
     before = dict(counters["unimplemented"])
@@ -120,10 +130,14 @@ def graph_breaks(function: Callable, *args, **kwargs) -> CaptureReport:
     ]
     breaks = []
     for item in explanation.break_reasons:
-        reason = item.reason.strip().splitlines()[0] if item.reason.strip() else "?"
+        reason = (
+            item.reason.strip().splitlines()[0] if item.reason.strip() else "?"
+        )
         if item.user_stack:
             frame = item.user_stack[-1]
-            name = re.sub(r"^torch_dynamo_resume_in_(\w+)_at_\d+$", r"\1", frame.name)
+            name = re.sub(
+                r"^torch_dynamo_resume_in_(\w+)_at_\d+$", r"\1", frame.name
+            )
             where = f"{shorten_paths(frame.filename)}, line {frame.lineno}, in {name}"
             code = (frame.line or "").strip()
         else:
@@ -150,9 +164,13 @@ def hlo_fusions(hlo: str) -> list[str]:
     """The instructions in an HLO module's entry computation that call a fused computation."""
     lines = strip_hlo_metadata(hlo).splitlines()
     try:
-        start = next(i for i, line in enumerate(lines) if line.startswith("ENTRY"))
+        start = next(
+            i for i, line in enumerate(lines) if line.startswith("ENTRY")
+        )
     except StopIteration:
-        raise ValueError("no ENTRY computation found: is this HLO text?") from None
+        raise ValueError(
+            "no ENTRY computation found: is this HLO text?"
+        ) from None
     return [line.strip() for line in lines[start:] if " fusion(" in line]
 
 
@@ -160,4 +178,6 @@ def inductor_kernels(code: str) -> list[str]:
     """Names of the C++ (``cpp_fused_*``) or Triton kernels in TorchInductor's output code."""
     if not isinstance(code, str):
         raise TypeError(f"code must be a str, got {type(code).__name__}")
-    return re.findall(r"^((?:cpp|triton)_\w+) = async_compile\.", code, flags=re.MULTILINE)
+    return re.findall(
+        r"^((?:cpp|triton)_\w+) = async_compile\.", code, flags=re.MULTILINE
+    )

@@ -38,10 +38,19 @@ class CNNConfig:
     image_size: int = IMAGE_SIZE
 
     def __post_init__(self):
-        sizes = [*self.conv_channels, self.hidden_units, self.num_classes, self.image_size]
+        sizes = [
+            *self.conv_channels,
+            self.hidden_units,
+            self.num_classes,
+            self.image_size,
+        ]
         if len(self.conv_channels) != 2:
-            raise ValueError(f"conv_channels must hold two sizes, got {self.conv_channels}")
-        if not all(isinstance(n, int) and not isinstance(n, bool) for n in sizes):
+            raise ValueError(
+                f"conv_channels must hold two sizes, got {self.conv_channels}"
+            )
+        if not all(
+            isinstance(n, int) and not isinstance(n, bool) for n in sizes
+        ):
             raise TypeError("every layer size must be an int")
         if min(sizes) < 1:
             raise ValueError(f"every layer size must be positive, got {sizes}")
@@ -85,7 +94,9 @@ def build_torch_cnn(config: CNNConfig = CNNConfig(), seed: int | None = None):
     from torch import nn
 
     if not isinstance(config, CNNConfig):
-        raise TypeError(f"config must be a CNNConfig, got {type(config).__name__}")
+        raise TypeError(
+            f"config must be a CNNConfig, got {type(config).__name__}"
+        )
     c1, c2 = config.conv_channels
     # fork_rng leaves the global generator as it was: seeding here has no side effect.
     context = torch.random.fork_rng() if seed is not None else nullcontext()
@@ -122,26 +133,38 @@ def build_keras_cnn(config: CNNConfig = CNNConfig(), seed: int | None = None):
     import keras
 
     if not isinstance(config, CNNConfig):
-        raise TypeError(f"config must be a CNNConfig, got {type(config).__name__}")
+        raise TypeError(
+            f"config must be a CNNConfig, got {type(config).__name__}"
+        )
     c1, c2 = config.conv_channels
 
     def kernel_init(offset: int):
-        return keras.initializers.GlorotUniform(seed=None if seed is None else seed + offset)
+        return keras.initializers.GlorotUniform(
+            seed=None if seed is None else seed + offset
+        )
 
     size = config.image_size
     return keras.Sequential(
         [
             keras.Input(shape=(size, size, 1)),
-            keras.layers.Conv2D(c1, 3, padding="same", kernel_initializer=kernel_init(0)),
+            keras.layers.Conv2D(
+                c1, 3, padding="same", kernel_initializer=kernel_init(0)
+            ),
             keras.layers.ReLU(),
             keras.layers.MaxPooling2D(2),
-            keras.layers.Conv2D(c2, 3, padding="same", kernel_initializer=kernel_init(1)),
+            keras.layers.Conv2D(
+                c2, 3, padding="same", kernel_initializer=kernel_init(1)
+            ),
             keras.layers.ReLU(),
             keras.layers.MaxPooling2D(2),
             keras.layers.Flatten(),
-            keras.layers.Dense(config.hidden_units, kernel_initializer=kernel_init(2)),
+            keras.layers.Dense(
+                config.hidden_units, kernel_initializer=kernel_init(2)
+            ),
             keras.layers.ReLU(),
-            keras.layers.Dense(config.num_classes, kernel_initializer=kernel_init(3)),
+            keras.layers.Dense(
+                config.num_classes, kernel_initializer=kernel_init(3)
+            ),
         ],
         name="digits_cnn",
     )

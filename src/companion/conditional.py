@@ -56,27 +56,41 @@ class EarlyExitConfig:
         for name in ("features", "hidden", "classes", "blocks"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+                raise TypeError(
+                    f"{name} must be an int, got {type(value).__name__}"
+                )
             if value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}")
-        if isinstance(self.threshold, bool) or not isinstance(self.threshold, int | float):
-            raise TypeError(f"threshold must be a number, got {type(self.threshold).__name__}")
+        if isinstance(self.threshold, bool) or not isinstance(
+            self.threshold, int | float
+        ):
+            raise TypeError(
+                f"threshold must be a number, got {type(self.threshold).__name__}"
+            )
         if not 0.0 < self.threshold <= 1.0:
-            raise ValueError(f"threshold must be in (0, 1], got {self.threshold}")
+            raise ValueError(
+                f"threshold must be in (0, 1], got {self.threshold}"
+            )
 
 
 def check_batch(batch, features: int) -> None:
     """A batch must be 2-D ``(inputs, features)`` with at least one input."""
     shape = getattr(batch, "shape", None)
     if shape is None:
-        raise TypeError(f"batch must be an array or tensor, got {type(batch).__name__}")
+        raise TypeError(
+            f"batch must be an array or tensor, got {type(batch).__name__}"
+        )
     shape = tuple(shape)
     if len(shape) != 2:
-        raise ValueError(f"batch must be 2-D (inputs, features), got shape {shape}")
+        raise ValueError(
+            f"batch must be 2-D (inputs, features), got shape {shape}"
+        )
     if shape[0] == 0:
         raise ValueError("batch is empty: pass at least one input")
     if shape[1] != features:
-        raise ValueError(f"batch has {shape[1]} features per input; the model expects {features}")
+        raise ValueError(
+            f"batch has {shape[1]} features per input; the model expects {features}"
+        )
 
 
 @functools.cache
@@ -92,10 +106,12 @@ def _torch_early_exit_class():
             self.config = config
             self.stem = nn.Linear(config.features, config.hidden)
             self.blocks = nn.ModuleList(
-                nn.Linear(config.hidden, config.hidden) for _ in range(config.blocks)
+                nn.Linear(config.hidden, config.hidden)
+                for _ in range(config.blocks)
             )
             self.exits = nn.ModuleList(
-                nn.Linear(config.hidden, config.classes) for _ in range(config.blocks)
+                nn.Linear(config.hidden, config.classes)
+                for _ in range(config.blocks)
             )
 
         def forward_one(self, x):
@@ -106,7 +122,10 @@ def _torch_early_exit_class():
                 depth += 1
                 hidden = torch.relu(block(hidden))
                 logits = exit_head(hidden)
-                if torch.softmax(logits, dim=-1).max() >= self.config.threshold:
+                if (
+                    torch.softmax(logits, dim=-1).max()
+                    >= self.config.threshold
+                ):
                     break  # confident enough: skip the remaining blocks
             return logits, depth
 
@@ -120,12 +139,16 @@ def _torch_early_exit_class():
     return TorchEarlyExit
 
 
-def build_torch_early_exit(config: EarlyExitConfig = EarlyExitConfig(), seed: int | None = None):
+def build_torch_early_exit(
+    config: EarlyExitConfig = EarlyExitConfig(), seed: int | None = None
+):
     """The PyTorch model; ``model(batch)`` returns ``(logits, depths)``."""
     import torch
 
     if not isinstance(config, EarlyExitConfig):
-        raise TypeError(f"config must be an EarlyExitConfig, got {type(config).__name__}")
+        raise TypeError(
+            f"config must be an EarlyExitConfig, got {type(config).__name__}"
+        )
     if seed is None:
         return _torch_early_exit_class()(config)
     with torch.random.fork_rng(devices=[]):
@@ -136,7 +159,9 @@ def build_torch_early_exit(config: EarlyExitConfig = EarlyExitConfig(), seed: in
 def torch_early_exit_weights(model) -> dict[str, np.ndarray]:
     """The weights in TensorFlow layout: kernels ``(inputs, outputs)``, blocks stacked."""
     if type(model) is not _torch_early_exit_class():
-        raise TypeError(f"expected a model from build_torch_early_exit, got {type(model).__name__}")
+        raise TypeError(
+            f"expected a model from build_torch_early_exit, got {type(model).__name__}"
+        )
 
     def kernel(layer):
         return layer.weight.detach().numpy().T.copy()
@@ -156,8 +181,14 @@ def torch_early_exit_weights(model) -> dict[str, np.ndarray]:
 
 def _config_from_weights(weights, threshold: float) -> EarlyExitConfig:
     if not isinstance(weights, dict) or set(weights) != set(WEIGHT_NAMES):
-        got = sorted(weights) if isinstance(weights, dict) else type(weights).__name__
-        raise ValueError(f"weights must be a dict with keys {WEIGHT_NAMES}, got {got}")
+        got = (
+            sorted(weights)
+            if isinstance(weights, dict)
+            else type(weights).__name__
+        )
+        raise ValueError(
+            f"weights must be a dict with keys {WEIGHT_NAMES}, got {got}"
+        )
     features, hidden = np.shape(weights["stem_kernel"])
     blocks, _, classes = np.shape(weights["exit_kernels"])
     expected = {
@@ -173,7 +204,9 @@ def _config_from_weights(weights, threshold: float) -> EarlyExitConfig:
             raise ValueError(
                 f"weights[{name!r}] has shape {tuple(np.shape(weights[name]))}, expected {shape}"
             )
-    return EarlyExitConfig(int(features), int(hidden), int(classes), int(blocks), threshold)
+    return EarlyExitConfig(
+        int(features), int(hidden), int(classes), int(blocks), threshold
+    )
 
 
 @functools.cache
@@ -187,7 +220,13 @@ def _tf_early_exit_class():
             super().__init__(name="early_exit")
             self.config = _config_from_weights(weights, threshold)
             for name in WEIGHT_NAMES:
-                setattr(self, name, tf.Variable(np.asarray(weights[name], np.float32), name=name))
+                setattr(
+                    self,
+                    name,
+                    tf.Variable(
+                        np.asarray(weights[name], np.float32), name=name
+                    ),
+                )
             one_input = tf.TensorSpec([self.config.features], tf.float32)
             self.one_graph = tf.function(self.one, input_signature=[one_input])
 
@@ -196,11 +235,21 @@ def _tf_early_exit_class():
             hidden = tf.nn.relu(x[None] @ self.stem_kernel + self.stem_bias)
             logits = tf.zeros([1, self.config.classes])
             depth = tf.constant(0)
-            for block in tf.range(self.config.blocks):  # a tensor loop: AutoGraph converts it
-                hidden = tf.nn.relu(hidden @ self.block_kernels[block] + self.block_biases[block])
-                logits = hidden @ self.exit_kernels[block] + self.exit_biases[block]
+            for block in tf.range(
+                self.config.blocks
+            ):  # a tensor loop: AutoGraph converts it
+                hidden = tf.nn.relu(
+                    hidden @ self.block_kernels[block]
+                    + self.block_biases[block]
+                )
+                logits = (
+                    hidden @ self.exit_kernels[block] + self.exit_biases[block]
+                )
                 depth = block + 1
-                if tf.reduce_max(tf.nn.softmax(logits)) >= self.config.threshold:
+                if (
+                    tf.reduce_max(tf.nn.softmax(logits))
+                    >= self.config.threshold
+                ):
                     break
             return logits[0], depth
 
@@ -208,13 +257,20 @@ def _tf_early_exit_class():
             """``(logits, depths)`` for a batch, one input at a time."""
             check_batch(batch, self.config.features)
             one = self.one_graph if graph else self.one
-            results = [one(x) for x in tf.unstack(tf.convert_to_tensor(batch, tf.float32))]
-            return tf.stack([r[0] for r in results]), tf.stack([r[1] for r in results])
+            results = [
+                one(x)
+                for x in tf.unstack(tf.convert_to_tensor(batch, tf.float32))
+            ]
+            return tf.stack([r[0] for r in results]), tf.stack(
+                [r[1] for r in results]
+            )
 
     return TFEarlyExit
 
 
-def build_tf_early_exit(weights: dict, threshold: float = EarlyExitConfig.threshold):
+def build_tf_early_exit(
+    weights: dict, threshold: float = EarlyExitConfig.threshold
+):
     """A ``tf.Module``: ``model(batch)`` eagerly, ``model(batch, graph=True)`` traced.
 
     >>> torch_model = build_torch_early_exit(EarlyExitConfig(2, 4, 3, 2), seed=0)

@@ -34,11 +34,19 @@ from pathlib import Path
 _REPOSITORY = Path(__file__).resolve().parents[2]
 
 _PATH_RULES = (
-    (re.compile(re.escape(str(_REPOSITORY)) + r"/(?=(?:tests|docs|examples)/)"), ""),
+    (
+        re.compile(
+            re.escape(str(_REPOSITORY)) + r"/(?=(?:tests|docs|examples)/)"
+        ),
+        "",
+    ),
     # Notebook cells run from /tmp/ipykernel_<pid>/<hash>.py (the pid and hash vary).
     (re.compile(r"/[^\s\"'()]*/ipykernel_\d+/\d+\.py"), "<notebook cell>"),
     # AutoGraph writes converted code to a fresh temporary file on every run.
-    (re.compile(r"/[^\s\"'()]*/__autograph_generated_file\w+\.py"), "<autograph code>"),
+    (
+        re.compile(r"/[^\s\"'()]*/__autograph_generated_file\w+\.py"),
+        "<autograph code>",
+    ),
     # Installed packages and this repository's sources: keep the package-relative part.
     (re.compile(r"/[^\s\"'()]*/(?:site-packages|dist-packages|src)/"), ""),
     # The standard library: keep the module's file name.
@@ -96,14 +104,23 @@ def innermost_frames(text: str) -> str:
             match = _FRAME_LINE.match(lines[index])
             if match and len(match.group(1)) == indent:
                 blocks.append([lines[index]])
-            elif blocks and lines[index].startswith(" " * (indent + 1)) and not match:
-                blocks[-1].append(lines[index])  # the source line under a frame
+            elif (
+                blocks
+                and lines[index].startswith(" " * (indent + 1))
+                and not match
+            ):
+                blocks[-1].append(
+                    lines[index]
+                )  # the source line under a frame
             else:
                 break
             index += 1
         if len(blocks) > 1:
             outer = len(blocks) - 1
-            result.append(" " * indent + f"[{outer} outer frame{'s' if outer > 1 else ''}]")
+            result.append(
+                " " * indent
+                + f"[{outer} outer frame{'s' if outer > 1 else ''}]"
+            )
         result.extend(blocks[-1])
     return "\n".join(result)
 
@@ -130,7 +147,9 @@ def _wrap(text: str, width: int) -> str:
 
 @contextmanager
 def report_error(
-    *expected: type[BaseException], max_lines: int | None = None, width: int | None = 72
+    *expected: type[BaseException],
+    max_lines: int | None = None,
+    width: int | None = 72,
 ) -> Iterator[None]:
     """Expect one of ``expected`` inside the block; print it as ``Type: message``.
 
@@ -144,16 +163,22 @@ def report_error(
     if not expected or not all(
         isinstance(e, type) and issubclass(e, BaseException) for e in expected
     ):
-        raise TypeError("report_error needs at least one exception class to expect")
+        raise TypeError(
+            "report_error needs at least one exception class to expect"
+        )
     for name, value in (("max_lines", max_lines), ("width", width)):
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value < 1
         ):
-            raise ValueError(f"{name} must be a positive int or None, got {value!r}")
+            raise ValueError(
+                f"{name} must be a positive int or None, got {value!r}"
+            )
     try:
         yield
     except expected as error:
-        lines = innermost_frames(shorten_paths(str(error))).strip().splitlines() or [""]
+        lines = innermost_frames(
+            shorten_paths(str(error))
+        ).strip().splitlines() or [""]
         if max_lines is not None and len(lines) > max_lines:
             lines = [*lines[:max_lines], "[...]"]
         report = f"{type(error).__name__}: " + "\n".join(lines)
@@ -166,7 +191,9 @@ def report_error(
 # IPython kernels replace ``pdb.Pdb`` with IPython's debugger (coloured output,
 # its own stepping); a transcript in a book should be the standard library's.
 _STANDARD_PDB = next(
-    cls for cls in pdb.Pdb.__mro__ if cls.__module__ == "pdb" and cls.__name__ == "Pdb"
+    cls
+    for cls in pdb.Pdb.__mro__
+    if cls.__module__ == "pdb" and cls.__name__ == "Pdb"
 )
 
 
@@ -174,10 +201,16 @@ class ScriptedPdb(_STANDARD_PDB):
     """``pdb.Pdb`` reading commands from a list and echoing them into its transcript."""
 
     def __init__(self, commands: Sequence[str]):
-        if isinstance(commands, str) or not all(isinstance(c, str) for c in commands):
-            raise TypeError("commands must be a list of strings, one pdb command each")
+        if isinstance(commands, str) or not all(
+            isinstance(c, str) for c in commands
+        ):
+            raise TypeError(
+                "commands must be a list of strings, one pdb command each"
+            )
         if not commands:
-            raise ValueError("commands is empty: give at least one pdb command")
+            raise ValueError(
+                "commands is empty: give at least one pdb command"
+            )
         # pdb keeps breakpoints in class-level tables shared by every debugger;
         # start each scripted session from none, numbered from 1.
         bdb.Breakpoint.clearBreakpoints()
@@ -218,7 +251,9 @@ class PdbRun:
     transcript: str
 
 
-def run_with_pdb(function: Callable, *args, commands: Sequence[str], **kwargs) -> PdbRun:
+def run_with_pdb(
+    function: Callable, *args, commands: Sequence[str], **kwargs
+) -> PdbRun:
     """Call ``function(*args, **kwargs)`` under ``pdb``, stopped at its first line.
 
     ``commands`` are typed at the ``(Pdb)`` prompt one by one (``break``,
@@ -235,7 +270,9 @@ def run_with_pdb(function: Callable, *args, commands: Sequence[str], **kwargs) -
     ['(Pdb) p result', '12']
     """
     if not callable(function):
-        raise TypeError(f"function must be callable, got {type(function).__name__}")
+        raise TypeError(
+            f"function must be callable, got {type(function).__name__}"
+        )
     debugger = ScriptedPdb(commands)
     try:
         result = debugger.runcall(function, *args, **kwargs)
@@ -245,7 +282,9 @@ def run_with_pdb(function: Callable, *args, commands: Sequence[str], **kwargs) -
         # A breakpoint left behind would keep tracing on in later sessions.
         bdb.Breakpoint.clearBreakpoints()
     if debugger.ran_out:
-        raise RuntimeError(f"{_RAN_OUT}. Transcript so far:\n{debugger.transcript}")
+        raise RuntimeError(
+            f"{_RAN_OUT}. Transcript so far:\n{debugger.transcript}"
+        )
     return PdbRun(result=result, transcript=debugger.transcript)
 
 
@@ -266,7 +305,9 @@ class BreakpointSession:
 
 
 @contextmanager
-def scripted_breakpoints(commands: Sequence[str]) -> Iterator[BreakpointSession]:
+def scripted_breakpoints(
+    commands: Sequence[str],
+) -> Iterator[BreakpointSession]:
     """Make ``breakpoint()`` open a scripted ``pdb`` inside the block.
 
     Every ``breakpoint()`` call reached in the block stops in one shared
@@ -296,7 +337,9 @@ def scripted_breakpoints(commands: Sequence[str]) -> Iterator[BreakpointSession]
         if sys.gettrace() == session.debugger.trace_dispatch:
             sys.settrace(None)
     if session.debugger.ran_out:
-        raise RuntimeError(f"{_RAN_OUT}. Transcript so far:\n{session.transcript}")
+        raise RuntimeError(
+            f"{_RAN_OUT}. Transcript so far:\n{session.transcript}"
+        )
 
 
 def source_line(function: Callable, text: str) -> tuple[str, int]:
@@ -331,13 +374,18 @@ def install_nan_guards(model) -> list:
     import torch
 
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(
+            f"model must be a torch.nn.Module, got {type(model).__name__}"
+        )
 
     def check(name):
         def hook(module, inputs, output):
             outputs = output if isinstance(output, tuple | list) else (output,)
             for tensor in outputs:
-                if isinstance(tensor, torch.Tensor) and not torch.isfinite(tensor).all():
+                if (
+                    isinstance(tensor, torch.Tensor)
+                    and not torch.isfinite(tensor).all()
+                ):
                     bad = (~torch.isfinite(tensor)).sum().item()
                     raise FloatingPointError(
                         f"{bad} non-finite value(s) in the output of {name or 'the model'} "
@@ -346,4 +394,7 @@ def install_nan_guards(model) -> list:
 
         return hook
 
-    return [module.register_forward_hook(check(name)) for name, module in model.named_modules()]
+    return [
+        module.register_forward_hook(check(name))
+        for name, module in model.named_modules()
+    ]

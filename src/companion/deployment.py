@@ -78,7 +78,9 @@ class Route:
 
     def __post_init__(self):
         if self.framework not in FRAMEWORKS:
-            raise ValueError(f"framework must be one of {FRAMEWORKS}, got {self.framework!r}")
+            raise ValueError(
+                f"framework must be one of {FRAMEWORKS}, got {self.framework!r}"
+            )
 
 
 @dataclass
@@ -172,7 +174,11 @@ def error_line(error: BaseException) -> str:
     'ValueError: bad shape'
     """
     message = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {message[0]}" if message else type(error).__name__
+    return (
+        f"{type(error).__name__}: {message[0]}"
+        if message
+        else type(error).__name__
+    )
 
 
 @contextlib.contextmanager
@@ -186,7 +192,10 @@ def _quiet_exporters(buffer: io.StringIO):
         logger.handlers = [handler]
         logger.propagate = False
     try:
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        with (
+            contextlib.redirect_stdout(buffer),
+            contextlib.redirect_stderr(buffer),
+        ):
             yield
     finally:
         for logger, handlers, propagate in saved:
@@ -194,7 +203,9 @@ def _quiet_exporters(buffer: io.StringIO):
             logger.propagate = propagate
 
 
-def attempt_export(route: Route, export: Callable[[Path], object], path: Path) -> ExportRecord:
+def attempt_export(
+    route: Route, export: Callable[[Path], object], path: Path
+) -> ExportRecord:
     """Call ``export(path)``; return what happened, with its warnings, output and any error.
 
     Warnings are collected (each message once) rather than shown, and
@@ -214,19 +225,28 @@ def attempt_export(route: Route, export: Callable[[Path], object], path: Path) -
     if not isinstance(route, Route):
         raise TypeError(f"route must be a Route, got {type(route).__name__}")
     if not callable(export):
-        raise TypeError(f"export must be callable, got {type(export).__name__}")
+        raise TypeError(
+            f"export must be callable, got {type(export).__name__}"
+        )
     path = Path(path)
     buffer = io.StringIO()
     start = time.perf_counter()
     error = None
-    with warnings.catch_warnings(record=True) as caught, _quiet_exporters(buffer):
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        _quiet_exporters(buffer),
+    ):
         warnings.simplefilter("always")
         try:
             export(path)
-        except Exception as exc:  # a failing route is a result, reported with its error
+        except (
+            Exception
+        ) as exc:  # a failing route is a result, reported with its error
             error = error_line(exc)
     seconds = time.perf_counter() - start
-    messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    messages = list(
+        dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught)
+    )
     if error is None and not path.exists():
         error = f"the exporter returned without writing {path.name}"
     return ExportRecord(
@@ -264,7 +284,11 @@ def max_abs_diff(outputs: np.ndarray, reference: np.ndarray) -> float:
             f"outputs have shape {outputs.shape}, the reference {reference.shape}: "
             "they must match to be compared"
         )
-    return float(np.max(np.abs(outputs.astype(np.float64) - reference.astype(np.float64))))
+    return float(
+        np.max(
+            np.abs(outputs.astype(np.float64) - reference.astype(np.float64))
+        )
+    )
 
 
 def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -304,9 +328,14 @@ def run_in_fresh_process(
     from companion.run_artifact import FORMATS, check_images
 
     if runner_format not in FORMATS:
-        raise ValueError(f"runner_format must be one of {sorted(FORMATS)}, got {runner_format!r}")
+        raise ValueError(
+            f"runner_format must be one of {sorted(FORMATS)}, got {runner_format!r}"
+        )
     images = check_images(images)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+    }
     with tempfile.TemporaryDirectory(prefix="run-artifact-") as scratch:
         inputs = Path(scratch) / "images.npy"
         outputs = Path(scratch) / "outputs.npy"
@@ -327,13 +356,26 @@ def run_in_fresh_process(
         ]
         try:
             done = subprocess.run(
-                command, capture_output=True, text=True, timeout=timeout, env=env, check=False
+                command,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env=env,
+                check=False,
             )
         except subprocess.TimeoutExpired as error:
-            raise ArtifactRunError(f"no answer from the runner within {timeout} s") from error
+            raise ArtifactRunError(
+                f"no answer from the runner within {timeout} s"
+            ) from error
         if done.returncode != 0:
-            lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-            raise ArtifactRunError(lines[-1] if lines else f"runner exited {done.returncode}")
+            lines = [
+                line
+                for line in done.stderr.strip().splitlines()
+                if line.strip()
+            ]
+            raise ArtifactRunError(
+                lines[-1] if lines else f"runner exited {done.returncode}"
+            )
         report = json.loads(done.stdout.strip().splitlines()[-1])
         result = np.load(outputs)
 
@@ -370,12 +412,17 @@ def evaluate_route(
     failed row with that error.
     """
     if not isinstance(record, ExportRecord):
-        raise TypeError(f"record must be an ExportRecord, got {type(record).__name__}")
+        raise TypeError(
+            f"record must be an ExportRecord, got {type(record).__name__}"
+        )
     reference = np.asarray(reference)
     source_accuracy = accuracy(reference, labels)
     if not record.worked:
         return RouteResult(
-            record.route, record.error, record.seconds, source_accuracy=source_accuracy
+            record.route,
+            record.error,
+            record.seconds,
+            source_accuracy=source_accuracy,
         )
     size = artifact_size(record.path)
     try:
@@ -433,7 +480,11 @@ def format_latency(timing: TimingResult) -> str:
     median = format_seconds(timing.median_s)
     unit = median.split(" ")[1]
     spread = timing.iqr_s * {"s": 1.0, "ms": 1e3, "µs": 1e6}[unit]
-    return f"{median} (IQR {spread:.2g})" if spread < 100 else f"{median} (IQR {spread:.0f})"
+    return (
+        f"{median} (IQR {spread:.2g})"
+        if spread < 100
+        else f"{median} (IQR {spread:.0f})"
+    )
 
 
 FRAMEWORK_TITLES = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
@@ -468,7 +519,9 @@ def matrix_rows(results: list[RouteResult]) -> list[dict[str, str]]:
             row["Accuracy"] = f"{result.accuracy:.1%}" + (
                 f" ({change * 100:+.1f} pt)" if change else ""
             )
-            row["Import + load"] = f"{format_seconds(run.import_s)} + {format_seconds(run.load_s)}"
+            row["Import + load"] = (
+                f"{format_seconds(run.import_s)} + {format_seconds(run.load_s)}"
+            )
             row["Latency, 1 image"] = format_latency(run.latency_one)
             row["Latency, batch"] = format_latency(run.latency_batch)
         rows.append(row)
@@ -477,14 +530,25 @@ def matrix_rows(results: list[RouteResult]) -> list[dict[str, str]]:
 
 #: The matrix's two halves: what each route gives, and what it costs in time.
 OUTCOME_COLUMNS = ("Route", "Worked", "Max abs diff", "Accuracy", "Size")
-SPEED_COLUMNS = ("Route", "Import + load", "Latency, 1 image", "Latency, batch")
+SPEED_COLUMNS = (
+    "Route",
+    "Import + load",
+    "Latency, 1 image",
+    "Latency, batch",
+)
 
 
-def _table(rows: list[dict[str, str]], columns: tuple[str, ...], header: list[str]) -> list[str]:
+def _table(
+    rows: list[dict[str, str]], columns: tuple[str, ...], header: list[str]
+) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(columns)]
     for row in rows:
         cells = [row.get(key, "") for key in columns]
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        lines.append(
+            "| "
+            + " | ".join(cell.replace("|", "\\|") for cell in cells)
+            + " |"
+        )
     return lines
 
 
@@ -499,12 +563,20 @@ def matrix_markdown(results: list[RouteResult]) -> str:
         raise ValueError("results is empty: nothing to tabulate")
     grouped = []
     for framework, title in FRAMEWORK_TITLES.items():
-        mine = [row for row, r in zip(rows, results, strict=True) if r.route.framework == framework]
+        mine = [
+            row
+            for row, r in zip(rows, results, strict=True)
+            if r.route.framework == framework
+        ]
         if mine:
             grouped += [{"Route": f"**{title}**"}, *mine]
     ran = [r for r in results if r.ran]
-    batch = f"Latency, {ran[0].run.batch_size} images" if ran else "Latency, batch"
-    speed_header = [batch if c == "Latency, batch" else c for c in SPEED_COLUMNS]
+    batch = (
+        f"Latency, {ran[0].run.batch_size} images" if ran else "Latency, batch"
+    )
+    speed_header = [
+        batch if c == "Latency, batch" else c for c in SPEED_COLUMNS
+    ]
     lines = ["**Does it work, and how big is it?**", ""]
     lines += _table(grouped, OUTCOME_COLUMNS, list(OUTCOME_COLUMNS))
     lines += ["", "**What does it cost in time?**", ""]
@@ -523,7 +595,9 @@ def plot_matrix(results: list[RouteResult]):
     colour = {"pytorch": "tab:orange", "tensorflow": "tab:blue"}
     colours = [colour[r.route.framework] for r in ran]
     y = np.arange(len(ran))
-    figure, axes = plt.subplots(1, 3, figsize=(11, 0.42 * len(ran) + 1.7), sharey=True)
+    figure, axes = plt.subplots(
+        1, 3, figsize=(11, 0.42 * len(ran) + 1.7), sharey=True
+    )
 
     axes[0].barh(y, [r.size_bytes / 1024 for r in ran], color=colours)
     axes[0].set_xscale("log")
@@ -555,12 +629,25 @@ def plot_matrix(results: list[RouteResult]):
     ):
         timings = [getattr(r.run, attribute) for r in ran]
         medians = np.array([t.median_s for t in timings]) * 1e3
-        spread = np.array([[t.median_s - t.q1_s, t.q3_s - t.median_s] for t in timings]).T * 1e3
+        spread = (
+            np.array(
+                [[t.median_s - t.q1_s, t.q3_s - t.median_s] for t in timings]
+            ).T
+            * 1e3
+        )
         axes[2].errorbar(
-            medians, y + offset, xerr=spread, fmt=marker, color="black", markersize=4, label=label
+            medians,
+            y + offset,
+            xerr=spread,
+            fmt=marker,
+            color="black",
+            markersize=4,
+            label=label,
         )
     axes[2].set_xscale("log")
-    axes[2].set_xlabel("latency per call (ms, log scale)\nmarker: median, bar: quartiles")
+    axes[2].set_xlabel(
+        "latency per call (ms, log scale)\nmarker: median, bar: quartiles"
+    )
     axes[2].legend(loc="lower right", fontsize="small")
 
     axes[0].set_yticks(y, [r.route.exporter for r in ran])
@@ -586,9 +673,15 @@ def imports_markdown(results: list[RouteResult]) -> str:
     ]
     for result in ran:
         modules = result.run.modules
-        runtimes = [name for name, loaded in modules.items() if loaded and name != "companion.cnn"]
+        runtimes = [
+            name
+            for name, loaded in modules.items()
+            if loaded and name != "companion.cnn"
+        ]
         model_code = "yes" if modules.get("companion.cnn") else "no"
-        lines.append(f"| {result.route.exporter} | {', '.join(runtimes)} | {model_code} |")
+        lines.append(
+            f"| {result.route.exporter} | {', '.join(runtimes)} | {model_code} |"
+        )
     return "\n".join(lines)
 
 
@@ -606,7 +699,9 @@ def matrix_findings(results: list[RouteResult]) -> list[str]:
         mine = [r for r in results if r.route.framework == framework]
         if mine:
             good = sum(r.worked for r in mine)
-            lines.append(f"{framework}: {good} of {len(mine)} routes worked end to end")
+            lines.append(
+                f"{framework}: {good} of {len(mine)} routes worked end to end"
+            )
     for result in results:
         if result.status != "yes":
             detail = result.error or (
@@ -622,7 +717,9 @@ def matrix_findings(results: list[RouteResult]) -> list[str]:
                 f"highest {_label(high.route)} ({fmt(key(high))})"
             )
 
-        lines.append(extremes(lambda r: r.size_bytes, "size on disk", format_bytes))
+        lines.append(
+            extremes(lambda r: r.size_bytes, "size on disk", format_bytes)
+        )
         lines.append(
             extremes(
                 lambda r: r.run.import_s + r.run.load_s,
@@ -631,7 +728,11 @@ def matrix_findings(results: list[RouteResult]) -> list[str]:
             )
         )
         lines.append(
-            extremes(lambda r: r.run.latency_one.median_s, "latency for 1 image", format_seconds)
+            extremes(
+                lambda r: r.run.latency_one.median_s,
+                "latency for 1 image",
+                format_seconds,
+            )
         )
         batch = ran[0].run.batch_size
         lines.append(
@@ -656,7 +757,10 @@ def onnx_summary(path: Path) -> dict:
         dims = value.type.tensor_type.shape.dim
         return [d.dim_param or d.dim_value for d in dims]
 
-    opsets = {entry.domain or "ai.onnx": entry.version for entry in model.opset_import}
+    opsets = {
+        entry.domain or "ai.onnx": entry.version
+        for entry in model.opset_import
+    }
     return {
         "producer": f"{model.producer_name} {model.producer_version}".strip(),
         "opset": opsets.get("ai.onnx"),
@@ -677,7 +781,9 @@ def format_summary(summary: dict, width: int = 70) -> str:
     import textwrap
 
     if not isinstance(summary, dict):
-        raise TypeError(f"summary must be a dict, got {type(summary).__name__}")
+        raise TypeError(
+            f"summary must be a dict, got {type(summary).__name__}"
+        )
     pad = max(len(str(key)) for key in summary) + 2 if summary else 0
     lines = []
     for key, value in summary.items():

@@ -39,14 +39,20 @@ class DigitsSplit:
     y_test: np.ndarray
 
     def sizes(self) -> dict[str, int]:
-        return {"train": len(self.x_train), "validation": len(self.x_val), "test": len(self.x_test)}
+        return {
+            "train": len(self.x_train),
+            "validation": len(self.x_val),
+            "test": len(self.x_test),
+        }
 
 
 def _check_fraction(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     if not 0 < value < 1:
-        raise ValueError(f"{name} must be between 0 and 1 (exclusive), got {value}")
+        raise ValueError(
+            f"{name} must be between 0 and 1 (exclusive), got {value}"
+        )
     return float(value)
 
 
@@ -63,7 +69,9 @@ def load_digits_split(
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     test_fraction = _check_fraction("test_fraction", test_fraction)
-    validation_fraction = _check_fraction("validation_fraction", validation_fraction)
+    validation_fraction = _check_fraction(
+        "validation_fraction", validation_fraction
+    )
     if test_fraction + validation_fraction >= 1:
         raise ValueError(
             "test_fraction + validation_fraction must leave images for training, "
@@ -89,7 +97,11 @@ def load_digits_split(
 def to_channels_last(images: np.ndarray) -> np.ndarray:
     """``N, C, H, W`` to ``N, H, W, C`` (a copy, contiguous)."""
     if not isinstance(images, np.ndarray):
-        raise TypeError(f"images must be a numpy array, got {type(images).__name__}")
+        raise TypeError(
+            f"images must be a numpy array, got {type(images).__name__}"
+        )
     if images.ndim != 4:
-        raise ValueError(f"images must have 4 dimensions (N, C, H, W), got shape {images.shape}")
+        raise ValueError(
+            f"images must have 4 dimensions (N, C, H, W), got shape {images.shape}"
+        )
     return np.ascontiguousarray(images.transpose(0, 2, 3, 1))

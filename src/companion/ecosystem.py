@@ -32,7 +32,9 @@ def _canonical(name: str) -> str:
 
 def _distribution(name: str) -> metadata.Distribution:
     if not isinstance(name, str) or not name:
-        raise TypeError(f"name must be a distribution name (a non-empty str), got {name!r}")
+        raise TypeError(
+            f"name must be a distribution name (a non-empty str), got {name!r}"
+        )
     try:
         return metadata.distribution(name)
     except metadata.PackageNotFoundError:
@@ -77,7 +79,10 @@ def requirements_closure(name: str) -> list[str]:
         seen.add(current)
         for line in dist.requires or []:
             requirement = Requirement(line)
-            if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            if (
+                requirement.marker is not None
+                and not requirement.marker.evaluate({"extra": ""})
+            ):
                 continue
             pending.append(_canonical(requirement.name))
     return sorted(seen)
@@ -123,7 +128,9 @@ _IMPORT_TIMER = (
 )
 
 
-def import_seconds(module: str, *, repeats: int = 5, timeout: float = 120.0) -> TimingResult:
+def import_seconds(
+    module: str, *, repeats: int = 5, timeout: float = 120.0
+) -> TimingResult:
     """Time ``import module`` in ``repeats`` fresh interpreters; median and spread.
 
     Each run is a new ``python`` process, so nothing is already imported;
@@ -135,10 +142,20 @@ def import_seconds(module: str, *, repeats: int = 5, timeout: float = 120.0) -> 
     >>> result.repeats, 0 < result.median_s < 5
     (2, True)
     """
-    if not isinstance(module, str) or not re.fullmatch(r"[A-Za-z_][\w.]*", module):
-        raise ValueError(f"module must be a dotted module name, got {module!r}")
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats must be an int of at least 1, got {repeats!r}")
+    if not isinstance(module, str) or not re.fullmatch(
+        r"[A-Za-z_][\w.]*", module
+    ):
+        raise ValueError(
+            f"module must be a dotted module name, got {module!r}"
+        )
+    if (
+        isinstance(repeats, bool)
+        or not isinstance(repeats, int)
+        or repeats < 1
+    ):
+        raise ValueError(
+            f"repeats must be an int of at least 1, got {repeats!r}"
+        )
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     samples = []
     for _ in range(repeats):
@@ -151,8 +168,12 @@ def import_seconds(module: str, *, repeats: int = 5, timeout: float = 120.0) -> 
             check=False,
         )
         if completed.returncode != 0:
-            last = (completed.stderr.strip().splitlines() or ["no error output"])[-1]
-            raise RuntimeError(f"import {module} failed in a fresh interpreter: {last}")
+            last = (
+                completed.stderr.strip().splitlines() or ["no error output"]
+            )[-1]
+            raise RuntimeError(
+                f"import {module} failed in a fresh interpreter: {last}"
+            )
         samples.append(float(completed.stdout.strip().splitlines()[-1]))
     return summarize(samples)
 
@@ -166,7 +187,9 @@ def public_names(module_name: str) -> set[str]:
     import importlib
 
     if not isinstance(module_name, str) or not module_name:
-        raise TypeError(f"module_name must be a non-empty str, got {module_name!r}")
+        raise TypeError(
+            f"module_name must be a non-empty str, got {module_name!r}"
+        )
     module = importlib.import_module(module_name)
     return {name for name in dir(module) if not name.startswith("_")}
 

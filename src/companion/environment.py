@@ -39,7 +39,9 @@ KEY_PACKAGES = (
 )
 
 # TensorFlow is published under several distribution names.
-DISTRIBUTION_ALIASES = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos")}
+DISTRIBUTION_ALIASES = {
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos")
+}
 
 #: Optional runtimes a chapter may use, by import name.
 OPTIONAL_RUNTIMES = {
@@ -51,14 +53,18 @@ OPTIONAL_RUNTIMES = {
 }
 
 
-def package_versions(names: tuple[str, ...] | list[str] = KEY_PACKAGES) -> dict[str, str]:
+def package_versions(
+    names: tuple[str, ...] | list[str] = KEY_PACKAGES,
+) -> dict[str, str]:
     """Installed versions of ``names``, read from metadata; missing packages are left out.
 
     >>> "numpy" in package_versions()
     True
     """
     if isinstance(names, str):
-        raise TypeError("names must be a list or tuple of distribution names, not a str")
+        raise TypeError(
+            "names must be a list or tuple of distribution names, not a str"
+        )
     versions = {}
     for name in names:
         for dist in DISTRIBUTION_ALIASES.get(name, (name,)):
@@ -142,14 +148,20 @@ def report(*, import_frameworks: bool = True) -> str:
     lines = ["Machine"]
     lines += [f"  {key:<28}{value}" for key, value in data["machine"].items()]
     lines.append("Packages")
-    lines += [f"  {name:<28}{version}" for name, version in data["packages"].items()]
+    lines += [
+        f"  {name:<28}{version}" for name, version in data["packages"].items()
+    ]
     missing = [name for name in KEY_PACKAGES if name not in data["packages"]]
     lines += [f"  {name:<28}not installed" for name in missing]
     lines.append("Optional runtimes")
-    lines += [f"  {name:<28}{state}" for name, state in data["runtimes"].items()]
+    lines += [
+        f"  {name:<28}{state}" for name, state in data["runtimes"].items()
+    ]
     if "threads" in data:
         lines.append("Threads")
-        lines += [f"  {name:<28}{count}" for name, count in data["threads"].items()]
+        lines += [
+            f"  {name:<28}{count}" for name, count in data["threads"].items()
+        ]
     return "\n".join(lines)
 
 
@@ -158,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m companion",
         description="Print the versions, machine and thread settings the book's outputs depend on.",
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument(
+        "--json", action="store_true", help="print JSON instead of text"
+    )
     parser.add_argument(
         "--no-import",
         action="store_true",
@@ -167,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.json:
-        print(json.dumps(collect(import_frameworks=not args.no_import), indent=2))
+        print(
+            json.dumps(collect(import_frameworks=not args.no_import), indent=2)
+        )
     else:
         print(report(import_frameworks=not args.no_import))
     return 0

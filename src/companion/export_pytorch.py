@@ -58,8 +58,22 @@ ROUTES: dict[str, Route] = {
             "exported.pt2",
             "torch",
         ),
-        Route("aoti", "pytorch", "AOTInductor package", "aoti", "aoti.pt2", "torch (compiled .so)"),
-        Route("onnx", "pytorch", "torch.onnx.export", "onnx", "pytorch.onnx", "onnxruntime"),
+        Route(
+            "aoti",
+            "pytorch",
+            "AOTInductor package",
+            "aoti",
+            "aoti.pt2",
+            "torch (compiled .so)",
+        ),
+        Route(
+            "onnx",
+            "pytorch",
+            "torch.onnx.export",
+            "onnx",
+            "pytorch.onnx",
+            "onnxruntime",
+        ),
     )
 }
 
@@ -68,19 +82,27 @@ def _example_tensor(example_input):
     import torch
 
     if isinstance(example_input, np.ndarray):
-        example_input = torch.from_numpy(np.ascontiguousarray(example_input, dtype=np.float32))
+        example_input = torch.from_numpy(
+            np.ascontiguousarray(example_input, dtype=np.float32)
+        )
     if not isinstance(example_input, torch.Tensor):
         kind = type(example_input).__name__
-        raise TypeError(f"example_input must be a torch.Tensor or numpy array, got {kind}")
+        raise TypeError(
+            f"example_input must be a torch.Tensor or numpy array, got {kind}"
+        )
     if example_input.ndim != 4:
         raise ValueError(
             f"example_input must be a batch (N, C, H, W), got shape {tuple(example_input.shape)}"
         )
     if example_input.dtype != torch.float32:
-        raise TypeError(f"example_input must be float32, got {example_input.dtype}")
+        raise TypeError(
+            f"example_input must be float32, got {example_input.dtype}"
+        )
     if len(example_input) < 2:
         # With one image, torch.export would specialize the batch size to 1.
-        raise ValueError("example_input needs at least 2 images so the batch stays dynamic")
+        raise ValueError(
+            "example_input needs at least 2 images so the batch stays dynamic"
+        )
     # Standard strides, even on size-1 dimensions. An array made with np.newaxis
     # has stride 1 on its channel axis; torch calls both layouts contiguous, but
     # an AOTInductor package compiled from one gives wrong outputs for the other
@@ -99,7 +121,9 @@ def exported_program(model, example_input):
     import torch
 
     return torch.export.export(
-        model.eval(), (_example_tensor(example_input),), dynamic_shapes=_dynamic_batch()
+        model.eval(),
+        (_example_tensor(example_input),),
+        dynamic_shapes=_dynamic_batch(),
     )
 
 
@@ -112,9 +136,13 @@ def write_artifact(model, route: str, path: Path, example_input) -> Path:
     import torch
 
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(
+            f"model must be a torch.nn.Module, got {type(model).__name__}"
+        )
     if route not in ROUTES:
-        raise ValueError(f"route must be one of {sorted(ROUTES)}, got {route!r}")
+        raise ValueError(
+            f"route must be one of {sorted(ROUTES)}, got {route!r}"
+        )
     example = _example_tensor(example_input)
     model.eval()
     path = Path(path)
@@ -127,7 +155,9 @@ def write_artifact(model, route: str, path: Path, example_input) -> Path:
     elif route == "aoti":
         from torch._inductor import aoti_compile_and_package
 
-        aoti_compile_and_package(exported_program(model, example), package_path=str(path))
+        aoti_compile_and_package(
+            exported_program(model, example), package_path=str(path)
+        )
     else:  # onnx
         torch.onnx.export(
             model,
@@ -142,7 +172,9 @@ def write_artifact(model, route: str, path: Path, example_input) -> Path:
     return path
 
 
-def export_torch(model, route: str, directory: Path, example_input) -> ExportRecord:
+def export_torch(
+    model, route: str, directory: Path, example_input
+) -> ExportRecord:
     """Export along ``route`` into ``directory``; a failure is recorded, not raised.
 
     >>> import tempfile, torch
@@ -160,16 +192,24 @@ def export_torch(model, route: str, directory: Path, example_input) -> ExportRec
     import torch
 
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(
+            f"model must be a torch.nn.Module, got {type(model).__name__}"
+        )
     if route not in ROUTES:
-        raise ValueError(f"route must be one of {sorted(ROUTES)}, got {route!r}")
+        raise ValueError(
+            f"route must be one of {sorted(ROUTES)}, got {route!r}"
+        )
     directory = Path(directory)
     if not directory.is_dir():
-        raise ValueError(f"directory must be an existing directory, got {directory}")
+        raise ValueError(
+            f"directory must be an existing directory, got {directory}"
+        )
     example = _example_tensor(example_input)
     spec = ROUTES[route]
     return attempt_export(
-        spec, lambda path: write_artifact(model, route, path, example), directory / spec.artifact
+        spec,
+        lambda path: write_artifact(model, route, path, example),
+        directory / spec.artifact,
     )
 
 
@@ -178,7 +218,9 @@ def torch_logits(model, images: np.ndarray) -> np.ndarray:
     import torch
 
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(
+            f"model must be a torch.nn.Module, got {type(model).__name__}"
+        )
     images = check_images(images)
     with torch.inference_mode():
         return model.eval()(torch.from_numpy(images)).numpy()

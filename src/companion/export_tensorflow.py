@@ -102,9 +102,13 @@ def _check_model(model):
     import keras
 
     if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+        raise TypeError(
+            f"model must be a keras.Model, got {type(model).__name__}"
+        )
     if not model.built or len(model.inputs or []) != 1:
-        raise ValueError("model must be built, with exactly one input (e.g. keras.Input first)")
+        raise ValueError(
+            "model must be built, with exactly one input (e.g. keras.Input first)"
+        )
     return model
 
 
@@ -126,7 +130,9 @@ def _write_tflite(model, path: Path, *, dynamic_range: bool) -> None:
 
     with tempfile.TemporaryDirectory(prefix="saved-model-") as scratch:
         _write_saved_model(model, Path(scratch) / "model")
-        converter = tf.lite.TFLiteConverter.from_saved_model(str(Path(scratch) / "model"))
+        converter = tf.lite.TFLiteConverter.from_saved_model(
+            str(Path(scratch) / "model")
+        )
         if dynamic_range:
             # No representative data set: weights become int8, activations stay float.
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -150,21 +156,30 @@ def write_artifact(model, route: str, path: Path) -> Path:
     """
     _check_model(model)
     if route not in ROUTES:
-        raise ValueError(f"route must be one of {sorted(ROUTES)}, got {route!r}")
+        raise ValueError(
+            f"route must be one of {sorted(ROUTES)}, got {route!r}"
+        )
     path = Path(path)
     if route == "saved-model":
         _write_saved_model(model, path)
     elif route in ("tflite", "tflite-dynamic-range"):
-        _write_tflite(model, path, dynamic_range=route == "tflite-dynamic-range")
+        _write_tflite(
+            model, path, dynamic_range=route == "tflite-dynamic-range"
+        )
     elif route == "onnx":
         model.export(
-            str(path), format="onnx", input_signature=input_signature(model), verbose=False
+            str(path),
+            format="onnx",
+            input_signature=input_signature(model),
+            verbose=False,
         )
     elif route == "tf2onnx-from-keras":
         import tf2onnx
 
         tf2onnx.convert.from_keras(
-            model, input_signature=input_signature(model), output_path=str(path)
+            model,
+            input_signature=input_signature(model),
+            output_path=str(path),
         )
     else:  # tf2onnx-from-function
         import tf2onnx
@@ -194,13 +209,19 @@ def export_keras(model, route: str, directory: Path) -> ExportRecord:
     """
     _check_model(model)
     if route not in ROUTES:
-        raise ValueError(f"route must be one of {sorted(ROUTES)}, got {route!r}")
+        raise ValueError(
+            f"route must be one of {sorted(ROUTES)}, got {route!r}"
+        )
     directory = Path(directory)
     if not directory.is_dir():
-        raise ValueError(f"directory must be an existing directory, got {directory}")
+        raise ValueError(
+            f"directory must be an existing directory, got {directory}"
+        )
     spec = ROUTES[route]
     return attempt_export(
-        spec, lambda path: write_artifact(model, route, path), directory / spec.artifact
+        spec,
+        lambda path: write_artifact(model, route, path),
+        directory / spec.artifact,
     )
 
 
@@ -227,7 +248,9 @@ def serving_request(
     import tensorflow as tf
 
     if not isinstance(model_name, str) or not model_name.isidentifier():
-        raise ValueError(f"model_name must be a simple name such as 'digits', got {model_name!r}")
+        raise ValueError(
+            f"model_name must be a simple name such as 'digits', got {model_name!r}"
+        )
     images = check_images(images)
     signature = tf.saved_model.load(str(saved_model)).signatures[SIGNATURE]
     specs = signature.structured_input_signature[1]

@@ -62,7 +62,9 @@ def autograd_graph(output, inputs: dict | None = None) -> nx.DiGraph:
     import torch
 
     if not isinstance(output, torch.Tensor):
-        raise TypeError(f"output must be a torch.Tensor, got {type(output).__name__}")
+        raise TypeError(
+            f"output must be a torch.Tensor, got {type(output).__name__}"
+        )
     if output.grad_fn is None:
         raise ValueError(
             "output has no autograd history: it is a leaf or was computed without "
@@ -72,7 +74,9 @@ def autograd_graph(output, inputs: dict | None = None) -> nx.DiGraph:
     if not isinstance(inputs, dict) or not all(
         isinstance(value, torch.Tensor) for value in inputs.values()
     ):
-        raise TypeError("inputs must be a dict mapping names to torch.Tensor leaves")
+        raise TypeError(
+            "inputs must be a dict mapping names to torch.Tensor leaves"
+        )
     names = {id(tensor): name for name, tensor in inputs.items()}
 
     graph = nx.DiGraph()
@@ -83,12 +87,16 @@ def autograd_graph(output, inputs: dict | None = None) -> nx.DiGraph:
         if node in seen:
             return node
         seen.add(node)
-        if hasattr(fn, "variable"):  # AccumulateGrad: the leaf that receives a gradient
+        if hasattr(
+            fn, "variable"
+        ):  # AccumulateGrad: the leaf that receives a gradient
             leaf = fn.variable
             label = names.get(id(leaf), f"leaf {tuple(leaf.shape)}")
             graph.add_node(node, label=label, kind="input", detail="")
             return node
-        graph.add_node(node, label=fn.name(), kind="op", detail=_scalar_details(fn))
+        graph.add_node(
+            node, label=fn.name(), kind="op", detail=_scalar_details(fn)
+        )
         for parent, _ in fn.next_functions:
             if parent is not None:
                 graph.add_edge(visit(parent), node)
@@ -123,7 +131,11 @@ def _op_label(op, kind: str, output_index: dict[str, int]) -> str:
         return op.name
     if kind == "constant":
         value = tf.make_ndarray(op.get_attr("value"))
-        return f"{value.item():g}" if value.size == 1 else f"const {list(value.shape)}"
+        return (
+            f"{value.item():g}"
+            if value.size == 1
+            else f"const {list(value.shape)}"
+        )
     return op.type
 
 
@@ -225,17 +237,29 @@ def fx_graph(program, *, show_constants: bool = True) -> nx.DiGraph:
         )
     state = {}
     if signature is not None:
-        state = {**signature.inputs_to_parameters, **signature.inputs_to_buffers}
-        state.update(getattr(signature, "inputs_to_lifted_tensor_constants", {}))
+        state = {
+            **signature.inputs_to_parameters,
+            **signature.inputs_to_buffers,
+        }
+        state.update(
+            getattr(signature, "inputs_to_lifted_tensor_constants", {})
+        )
 
     graph = nx.DiGraph()
     constants = 0
     for node in fx.nodes:
         if node.op == "placeholder":
             if node.name in state:
-                graph.add_node(node.name, label=state[node.name], kind="variable", detail="")
+                graph.add_node(
+                    node.name,
+                    label=state[node.name],
+                    kind="variable",
+                    detail="",
+                )
             else:
-                graph.add_node(node.name, label=node.name, kind="input", detail="")
+                graph.add_node(
+                    node.name, label=node.name, kind="input", detail=""
+                )
             continue
         if node.op == "output":
             for index, value in enumerate(_fx_leaves(node.args)):
@@ -245,14 +269,21 @@ def fx_graph(program, *, show_constants: bool = True) -> nx.DiGraph:
                     graph.add_edge(value.name, name)
             continue
         kind = "variable" if node.op == "get_attr" else "op"
-        graph.add_node(node.name, label=_fx_target_label(node), kind=kind, detail=node.name)
+        graph.add_node(
+            node.name,
+            label=_fx_target_label(node),
+            kind=kind,
+            detail=node.name,
+        )
         for value in _fx_leaves((node.args, node.kwargs)):
             if isinstance(value, torch.fx.Node):
                 graph.add_edge(value.name, node.name)
             elif show_constants and isinstance(value, bool | int | float):
                 constants += 1
                 constant = f"constant {constants}"
-                graph.add_node(constant, label=f"{value:g}", kind="constant", detail="")
+                graph.add_node(
+                    constant, label=f"{value:g}", kind="constant", detail=""
+                )
                 graph.add_edge(constant, node.name)
     return graph
 
@@ -260,7 +291,9 @@ def fx_graph(program, *, show_constants: bool = True) -> nx.DiGraph:
 def describe_graph(graph: nx.DiGraph) -> str:
     """One line per node in data-flow order: ``label (kind) <- inputs; details``."""
     if not isinstance(graph, nx.DiGraph):
-        raise TypeError(f"graph must be a networkx.DiGraph, got {type(graph).__name__}")
+        raise TypeError(
+            f"graph must be a networkx.DiGraph, got {type(graph).__name__}"
+        )
     lines = []
     for node in nx.lexicographical_topological_sort(graph, key=str):
         data = graph.nodes[node]
@@ -298,13 +331,21 @@ def layered_positions(graph: nx.DiGraph) -> dict:
     columns: dict[int, list] = {}
     for node in sorted(graph, key=str):
         columns.setdefault(layer[node], []).append(node)
-    row = {node: float(i) for members in columns.values() for i, node in enumerate(members)}
+    row = {
+        node: float(i)
+        for members in columns.values()
+        for i, node in enumerate(members)
+    }
     for _ in range(4):
         for column in sorted(columns):
             for node in columns[column]:
-                neighbours = list(graph.predecessors(node)) or list(graph.successors(node))
+                neighbours = list(graph.predecessors(node)) or list(
+                    graph.successors(node)
+                )
                 if neighbours:
-                    row[node] = sum(row[n] for n in neighbours) / len(neighbours)
+                    row[node] = sum(row[n] for n in neighbours) / len(
+                        neighbours
+                    )
             columns[column].sort(key=lambda n: (row[n], str(n)))
             for i, node in enumerate(columns[column]):
                 row[node] = float(i)
@@ -335,22 +376,39 @@ def draw_graph(graph: nx.DiGraph, *, title: str | None = None, ax=None):
     from matplotlib.patches import Patch
 
     if not isinstance(graph, nx.DiGraph):
-        raise TypeError(f"graph must be a networkx.DiGraph, got {type(graph).__name__}")
+        raise TypeError(
+            f"graph must be a networkx.DiGraph, got {type(graph).__name__}"
+        )
     if graph.number_of_nodes() == 0:
         raise ValueError("graph is empty: nothing to draw")
     if not nx.is_directed_acyclic_graph(graph):
-        raise ValueError("graph has a cycle; expected a data-flow graph (a DAG)")
-    missing = [n for n, data in graph.nodes(data=True) if data.get("kind") not in KINDS]
+        raise ValueError(
+            "graph has a cycle; expected a data-flow graph (a DAG)"
+        )
+    missing = [
+        n
+        for n, data in graph.nodes(data=True)
+        if data.get("kind") not in KINDS
+    ]
     if missing:
-        raise ValueError(f"nodes {missing[:3]} lack a 'kind' attribute from {KINDS}")
+        raise ValueError(
+            f"nodes {missing[:3]} lack a 'kind' attribute from {KINDS}"
+        )
 
     positions = layered_positions(graph)
     columns = (
-        1 + (max(x for x, _ in positions.values()) - min(x for x, _ in positions.values())) / 2.4
+        1
+        + (
+            max(x for x, _ in positions.values())
+            - min(x for x, _ in positions.values())
+        )
+        / 2.4
     )
     rows = 1 + max(abs(y) for _, y in positions.values()) * 2
     if ax is None:
-        fig, ax = plt.subplots(figsize=(max(3.5, 1.55 * columns), max(1.6, 0.85 * rows + 0.8)))
+        fig, ax = plt.subplots(
+            figsize=(max(3.5, 1.55 * columns), max(1.6, 0.85 * rows + 0.8))
+        )
         # Closed, so a notebook shows it once (as the cell's value) and pyplot keeps no state.
         plt.close(fig)
     else:
@@ -394,9 +452,16 @@ def draw_graph(graph: nx.DiGraph, *, title: str | None = None, ax=None):
     ax.set_xlim(min(xs) - 1.1, max(xs) + 1.1)
     ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
     ax.axis("off")
-    kinds = [k for k in KINDS if any(d["kind"] == k for _, d in graph.nodes(data=True))]
+    kinds = [
+        k
+        for k in KINDS
+        if any(d["kind"] == k for _, d in graph.nodes(data=True))
+    ]
     ax.legend(
-        handles=[Patch(facecolor=KIND_COLOURS[k], edgecolor="#666666", label=k) for k in kinds],
+        handles=[
+            Patch(facecolor=KIND_COLOURS[k], edgecolor="#666666", label=k)
+            for k in kinds
+        ],
         loc="upper center",
         bbox_to_anchor=(0.5, 0.0),
         ncol=len(kinds),

@@ -31,18 +31,27 @@ BACKEND_PACKAGES = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
 def available_backends() -> dict[str, bool]:
     """Which Keras training backends have their package installed (nothing is imported)."""
     return {
-        name: importlib.util.find_spec(pkg) is not None for name, pkg in BACKEND_PACKAGES.items()
+        name: importlib.util.find_spec(pkg) is not None
+        for name, pkg in BACKEND_PACKAGES.items()
     }
 
 
 def _check_backend(backend) -> str:
     if backend not in BACKEND_PACKAGES:
-        raise ValueError(f"backend must be one of {sorted(BACKEND_PACKAGES)}, got {backend!r}")
+        raise ValueError(
+            f"backend must be one of {sorted(BACKEND_PACKAGES)}, got {backend!r}"
+        )
     return backend
 
 
 def run_on_backend(
-    backend: str, weights, *, epochs: int = 2, seed: int = 0, threads: int = 1, timeout: float = 900
+    backend: str,
+    weights,
+    *,
+    epochs: int = 2,
+    seed: int = 0,
+    threads: int = 1,
+    timeout: float = 900,
 ) -> dict:
     """Train the digits CNN with Keras on ``backend`` in a fresh process; return its report.
 
@@ -60,7 +69,11 @@ def run_on_backend(
         raise FileNotFoundError(f"no weights file at {weights}")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+    if (
+        isinstance(threads, bool)
+        or not isinstance(threads, int)
+        or threads < 1
+    ):
         raise ValueError(f"threads must be a positive int, got {threads!r}")
     if not available_backends()[backend]:
         raise RuntimeError(
@@ -82,9 +95,18 @@ def run_on_backend(
         "--threads",
         str(threads),
     ]
-    environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    environment = {
+        **os.environ,
+        "KERAS_BACKEND": backend,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
     done = subprocess.run(
-        command, env=environment, capture_output=True, text=True, timeout=timeout, check=False
+        command,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(
@@ -94,14 +116,18 @@ def run_on_backend(
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _child(backend: str, weights: Path, epochs: int, seed: int, threads: int) -> dict:
+def _child(
+    backend: str, weights: Path, epochs: int, seed: int, threads: int
+) -> dict:
     """What runs inside the child process (KERAS_BACKEND already set)."""
     start = time.perf_counter()
     import keras
 
     import_seconds = time.perf_counter() - start
     if keras.backend.backend() != backend:
-        raise RuntimeError(f"asked for {backend!r}, but Keras runs on {keras.backend.backend()!r}")
+        raise RuntimeError(
+            f"asked for {backend!r}, but Keras runs on {keras.backend.backend()!r}"
+        )
 
     from companion.cnn import build_keras_cnn
     from companion.digits import load_digits_split
@@ -120,8 +146,12 @@ def _child(backend: str, weights: Path, epochs: int, seed: int, threads: int) ->
     load_keras_weights(model, weights)
     output = model(split.x_test[:2].transpose(0, 2, 3, 1))
     logits = keras_logits(model, split.x_test)
-    history = train_keras(model, split, TrainingConfig(epochs=epochs, seed=seed))
-    test_loss, test_accuracy = evaluate_keras(model, split.x_test, split.y_test)
+    history = train_keras(
+        model, split, TrainingConfig(epochs=epochs, seed=seed)
+    )
+    test_loss, test_accuracy = evaluate_keras(
+        model, split.x_test, split.y_test
+    )
     return {
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
@@ -141,11 +171,20 @@ def main(argv: list[str] | None = None) -> int:
         description="Train the digits CNN with Keras on one backend and print a JSON report. "
         "Set KERAS_BACKEND to the same backend before starting this process."
     )
-    parser.add_argument("--backend", choices=sorted(BACKEND_PACKAGES), required=True)
-    parser.add_argument("--weights", type=Path, required=True, help="weights file (safetensors)")
+    parser.add_argument(
+        "--backend", choices=sorted(BACKEND_PACKAGES), required=True
+    )
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        required=True,
+        help="weights file (safetensors)",
+    )
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="intra-op threads (default 1)"
+    )
     args = parser.parse_args(argv)
     if os.environ.get("KERAS_BACKEND") != args.backend:
         parser.error(
@@ -156,7 +195,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--epochs and --threads must be at least 1")
     if not args.weights.is_file():
         parser.error(f"no weights file at {args.weights}")
-    print(json.dumps(_child(args.backend, args.weights, args.epochs, args.seed, args.threads)))
+    print(
+        json.dumps(
+            _child(
+                args.backend,
+                args.weights,
+                args.epochs,
+                args.seed,
+                args.threads,
+            )
+        )
+    )
     return 0
 
 

@@ -16,7 +16,12 @@ import logging
 import os
 import sys
 
-LEVELS = {0: "all messages", 1: "hide INFO", 2: "hide INFO and WARNING", 3: "errors hidden too"}
+LEVELS = {
+    0: "all messages",
+    1: "hide INFO",
+    2: "hide INFO and WARNING",
+    3: "errors hidden too",
+}
 
 
 def quiet_tensorflow_logs(level: int = 2) -> None:
@@ -29,9 +34,15 @@ def quiet_tensorflow_logs(level: int = 2) -> None:
     and let that line go to standard error.
     """
     if isinstance(level, bool) or not isinstance(level, int):
-        raise TypeError(f"level must be an int from 0 to 3, got {type(level).__name__}")
+        raise TypeError(
+            f"level must be an int from 0 to 3, got {type(level).__name__}"
+        )
     if level not in LEVELS:
-        raise ValueError(f"level must be one of {sorted(LEVELS)} ({LEVELS}), got {level}")
+        raise ValueError(
+            f"level must be one of {sorted(LEVELS)} ({LEVELS}), got {level}"
+        )
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = str(level)
     if "tensorflow" in sys.modules:
-        logging.getLogger("tensorflow").setLevel(logging.ERROR if level >= 2 else logging.INFO)
+        logging.getLogger("tensorflow").setLevel(
+            logging.ERROR if level >= 2 else logging.INFO
+        )

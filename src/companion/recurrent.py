@@ -39,7 +39,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-WEIGHT_NAMES = ("input_kernel", "recurrent_kernel", "bias", "head_kernel", "head_bias")
+WEIGHT_NAMES = (
+    "input_kernel",
+    "recurrent_kernel",
+    "bias",
+    "head_kernel",
+    "head_bias",
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,9 @@ class RNNConfig:
         for name in ("features", "hidden", "classes"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+                raise TypeError(
+                    f"{name} must be an int, got {type(value).__name__}"
+                )
             if value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}")
 
@@ -86,9 +94,13 @@ def check_sequences(sequences, features: int | None = None) -> list:
             "not a single array; to pass a padded batch use pad_sequences and the masked model"
         )
     if not isinstance(sequences, list | tuple):
-        raise TypeError(f"sequences must be a list or tuple, got {type(sequences).__name__}")
+        raise TypeError(
+            f"sequences must be a list or tuple, got {type(sequences).__name__}"
+        )
     if not sequences:
-        raise ValueError("sequences is empty: pass at least one (steps, features) sequence")
+        raise ValueError(
+            "sequences is empty: pass at least one (steps, features) sequence"
+        )
     expected = features
     for index, sequence in enumerate(sequences):
         shape = _shape(sequence)
@@ -98,34 +110,56 @@ def check_sequences(sequences, features: int | None = None) -> list:
                 "each sequence must be 2-D: (steps, features)"
             )
         if shape[0] is not None and shape[0] < 1:
-            raise ValueError(f"sequence {index} has no steps; every sequence needs at least one")
+            raise ValueError(
+                f"sequence {index} has no steps; every sequence needs at least one"
+            )
         if expected is None:
             expected = shape[1]
         elif shape[1] != expected:
-            where = "the model expects" if features is not None else "sequence 0 has"
+            where = (
+                "the model expects"
+                if features is not None
+                else "sequence 0 has"
+            )
             raise ValueError(
                 f"sequence {index} has {shape[1]} features per step; {where} {expected}"
             )
     return list(sequences)
 
 
-def example_sequences(lengths=(5, 2, 7, 3), features: int = 3, seed: int = 0) -> list[np.ndarray]:
+def example_sequences(
+    lengths=(5, 2, 7, 3), features: int = 3, seed: int = 0
+) -> list[np.ndarray]:
     """Random float32 sequences with the given numbers of steps (reproducible by ``seed``)."""
     lengths = list(lengths)
     if not lengths:
         raise ValueError("lengths is empty: give at least one sequence length")
-    if any(isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1 for n in lengths):
+    if any(
+        isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1
+        for n in lengths
+    ):
         raise ValueError(f"every length must be a positive int, got {lengths}")
     RNNConfig(features=features)  # validates features
     generator = np.random.default_rng(seed)
-    return [generator.standard_normal((n, features)).astype(np.float32) for n in lengths]
+    return [
+        generator.standard_normal((n, features)).astype(np.float32)
+        for n in lengths
+    ]
 
 
-def pad_sequences(sequences, features: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def pad_sequences(
+    sequences, features: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Stack sequences into a zero-padded ``(batch, max_steps, features)`` array and lengths."""
-    sequences = [np.asarray(s, dtype=np.float32) for s in check_sequences(sequences, features)]
+    sequences = [
+        np.asarray(s, dtype=np.float32)
+        for s in check_sequences(sequences, features)
+    ]
     lengths = np.array([len(s) for s in sequences], dtype=np.int64)
-    padded = np.zeros((len(sequences), lengths.max(), sequences[0].shape[1]), dtype=np.float32)
+    padded = np.zeros(
+        (len(sequences), lengths.max(), sequences[0].shape[1]),
+        dtype=np.float32,
+    )
     for row, sequence in enumerate(sequences):
         padded[row, : len(sequence)] = sequence
     return padded, lengths
@@ -135,9 +169,13 @@ def length_mask(lengths, max_steps: int) -> np.ndarray:
     """Boolean ``(batch, max_steps)`` mask, True where a step is real rather than padding."""
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or lengths.size == 0:
-        raise ValueError(f"lengths must be a non-empty 1-D array, got shape {lengths.shape}")
+        raise ValueError(
+            f"lengths must be a non-empty 1-D array, got shape {lengths.shape}"
+        )
     if not np.issubdtype(lengths.dtype, np.integer):
-        raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
+        raise TypeError(
+            f"lengths must hold integers, got dtype {lengths.dtype}"
+        )
     if lengths.min() < 1 or lengths.max() > max_steps:
         raise ValueError(
             f"every length must be between 1 and max_steps={max_steps}, got {lengths.tolist()}"
@@ -172,13 +210,17 @@ def _torch_classifier_class():
         def __init__(self, config: RNNConfig):
             super().__init__()
             self.config = config
-            self.cell = nn.RNNCell(config.features, config.hidden, nonlinearity="tanh")
+            self.cell = nn.RNNCell(
+                config.features, config.hidden, nonlinearity="tanh"
+            )
             self.head = nn.Linear(config.hidden, config.classes)
 
         def forward(self, sequences):
             sequences = check_sequences(sequences, self.config.features)
             last_states = []
-            for sequence in sequences:  # one sequence at a time, each its own length
+            for (
+                sequence
+            ) in sequences:  # one sequence at a time, each its own length
                 hidden = sequence.new_zeros(1, self.config.hidden)
                 for step in range(len(sequence)):
                     hidden = self.cell(sequence[step : step + 1], hidden)
@@ -199,7 +241,9 @@ def build_torch_rnn(config: RNNConfig = RNNConfig(), seed: int | None = None):
     import torch
 
     if not isinstance(config, RNNConfig):
-        raise TypeError(f"config must be an RNNConfig, got {type(config).__name__}")
+        raise TypeError(
+            f"config must be an RNNConfig, got {type(config).__name__}"
+        )
     if seed is None:
         return _torch_classifier_class()(config)
     with torch.random.fork_rng(devices=[]):
@@ -216,7 +260,9 @@ def torch_rnn_weights(model) -> dict[str, np.ndarray]:
     recurrent) that are always added together; Keras has one.
     """
     if type(model) is not _torch_classifier_class():
-        raise TypeError(f"expected a model from build_torch_rnn, got {type(model).__name__}")
+        raise TypeError(
+            f"expected a model from build_torch_rnn, got {type(model).__name__}"
+        )
     cell, head = model.cell, model.head
     as_numpy = lambda t: t.detach().cpu().numpy().copy()  # noqa: E731
     return {
@@ -230,8 +276,14 @@ def torch_rnn_weights(model) -> dict[str, np.ndarray]:
 
 def _check_weights(weights) -> RNNConfig:
     if not isinstance(weights, dict) or set(weights) != set(WEIGHT_NAMES):
-        got = sorted(weights) if isinstance(weights, dict) else type(weights).__name__
-        raise ValueError(f"weights must be a dict with keys {WEIGHT_NAMES}, got {got}")
+        got = (
+            sorted(weights)
+            if isinstance(weights, dict)
+            else type(weights).__name__
+        )
+        raise ValueError(
+            f"weights must be a dict with keys {WEIGHT_NAMES}, got {got}"
+        )
     features, hidden = np.shape(weights["input_kernel"])
     classes = np.shape(weights["head_kernel"])[1]
     expected = {
@@ -246,15 +298,21 @@ def _check_weights(weights) -> RNNConfig:
             raise ValueError(
                 f"weights[{name!r}] has shape {tuple(np.shape(weights[name]))}, expected {shape}"
             )
-    return RNNConfig(features=int(features), hidden=int(hidden), classes=int(classes))
+    return RNNConfig(
+        features=int(features), hidden=int(hidden), classes=int(classes)
+    )
 
 
 def to_ragged(sequences):
     """A ``tf.RaggedTensor`` of shape ``(batch, None, features)`` holding the sequences."""
     import tensorflow as tf
 
-    sequences = [np.asarray(s, dtype=np.float32) for s in check_sequences(sequences)]
-    return tf.RaggedTensor.from_row_lengths(np.concatenate(sequences), [len(s) for s in sequences])
+    sequences = [
+        np.asarray(s, dtype=np.float32) for s in check_sequences(sequences)
+    ]
+    return tf.RaggedTensor.from_row_lengths(
+        np.concatenate(sequences), [len(s) for s in sequences]
+    )
 
 
 @functools.cache
@@ -268,14 +326,28 @@ def _tf_classifier_class():
             super().__init__(name="sequence_classifier")
             self.config = _check_weights(weights)
             for name in WEIGHT_NAMES:
-                setattr(self, name, tf.Variable(np.asarray(weights[name], np.float32), name=name))
+                setattr(
+                    self,
+                    name,
+                    tf.Variable(
+                        np.asarray(weights[name], np.float32), name=name
+                    ),
+                )
             ragged_batch = tf.RaggedTensorSpec(
-                shape=[None, None, self.config.features], dtype=tf.float32, ragged_rank=1
+                shape=[None, None, self.config.features],
+                dtype=tf.float32,
+                ragged_rank=1,
             )
-            self.ragged = tf.function(self._ragged, input_signature=[ragged_batch])
+            self.ragged = tf.function(
+                self._ragged, input_signature=[ragged_batch]
+            )
 
         def step(self, x_t, hidden):
-            return tf.tanh(x_t @ self.input_kernel + hidden @ self.recurrent_kernel + self.bias)
+            return tf.tanh(
+                x_t @ self.input_kernel
+                + hidden @ self.recurrent_kernel
+                + self.bias
+            )
 
         def eager(self, sequences):
             """Python loops over TensorFlow ops, exactly like the PyTorch forward."""
@@ -287,7 +359,10 @@ def _tf_classifier_class():
                 for step in range(sequence.shape[0]):
                     hidden = self.step(sequence[step : step + 1], hidden)
                 last_states.append(hidden)
-            return tf.concat(last_states, axis=0) @ self.head_kernel + self.head_bias
+            return (
+                tf.concat(last_states, axis=0) @ self.head_kernel
+                + self.head_bias
+            )
 
         def _ragged(self, batch):
             """AutoGraph turns both ``for`` loops over tensors into ``tf.while_loop`` s."""
@@ -334,7 +409,11 @@ def build_keras_masked_rnn(weights: dict):
     mask = keras.Input(shape=(None,), dtype="bool", name="mask")
     rnn = keras.layers.SimpleRNN(config.hidden, activation="tanh", name="rnn")
     head = keras.layers.Dense(config.classes, name="head")
-    model = keras.Model([padded, mask], head(rnn(padded, mask=mask)), name="masked_rnn")
-    rnn.set_weights([weights["input_kernel"], weights["recurrent_kernel"], weights["bias"]])
+    model = keras.Model(
+        [padded, mask], head(rnn(padded, mask=mask)), name="masked_rnn"
+    )
+    rnn.set_weights(
+        [weights["input_kernel"], weights["recurrent_kernel"], weights["bias"]]
+    )
     head.set_weights([weights["head_kernel"], weights["head_bias"]])
     return model

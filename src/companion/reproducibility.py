@@ -21,14 +21,20 @@ FRAMEWORKS = ("torch", "tensorflow")
 
 def _check_frameworks(frameworks) -> tuple[str, ...]:
     if isinstance(frameworks, str):
-        raise TypeError(f"frameworks must be a tuple of names, e.g. ({frameworks!r},)")
+        raise TypeError(
+            f"frameworks must be a tuple of names, e.g. ({frameworks!r},)"
+        )
     unknown = [name for name in frameworks if name not in FRAMEWORKS]
     if unknown:
-        raise ValueError(f"unknown framework(s) {unknown}; expected any of {FRAMEWORKS}")
+        raise ValueError(
+            f"unknown framework(s) {unknown}; expected any of {FRAMEWORKS}"
+        )
     return tuple(frameworks)
 
 
-def seed_everything(seed: int, frameworks: tuple[str, ...] = FRAMEWORKS) -> int:
+def seed_everything(
+    seed: int, frameworks: tuple[str, ...] = FRAMEWORKS
+) -> int:
     """Seed Python, NumPy and the given frameworks; return the seed.
 
     For TensorFlow this also turns on op determinism, which makes the few ops
@@ -59,7 +65,9 @@ def seed_everything(seed: int, frameworks: tuple[str, ...] = FRAMEWORKS) -> int:
     return seed
 
 
-def pin_threads(count: int, frameworks: tuple[str, ...] = FRAMEWORKS) -> dict[str, int]:
+def pin_threads(
+    count: int, frameworks: tuple[str, ...] = FRAMEWORKS
+) -> dict[str, int]:
     """Use ``count`` threads for intra-op work in each framework; return what is set.
 
     TensorFlow accepts this only before its runtime starts (before the first
@@ -87,5 +95,7 @@ def pin_threads(count: int, frameworks: tuple[str, ...] = FRAMEWORKS) -> dict[st
                 "TensorFlow's thread pool is fixed once its runtime has started; "
                 "call pin_threads before running any TensorFlow op"
             ) from error
-        settings["tensorflow"] = tf.config.threading.get_intra_op_parallelism_threads()
+        settings["tensorflow"] = (
+            tf.config.threading.get_intra_op_parallelism_threads()
+        )
     return settings

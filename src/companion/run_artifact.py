@@ -69,13 +69,19 @@ Predict = Callable[[np.ndarray], np.ndarray]
 def check_images(images: np.ndarray) -> np.ndarray:
     """Return ``images`` as contiguous float32 if it is a 4-D batch; raise otherwise."""
     if not isinstance(images, np.ndarray):
-        raise TypeError(f"images must be a numpy array, got {type(images).__name__}")
+        raise TypeError(
+            f"images must be a numpy array, got {type(images).__name__}"
+        )
     if images.ndim != 4:
-        raise ValueError(f"images must have 4 dimensions (batch first), got shape {images.shape}")
+        raise ValueError(
+            f"images must have 4 dimensions (batch first), got shape {images.shape}"
+        )
     if len(images) < 1:
         raise ValueError("images must hold at least one image")
     if images.dtype not in (np.float32, np.float64):
-        raise TypeError(f"images must be floating point, got dtype {images.dtype}")
+        raise TypeError(
+            f"images must be floating point, got dtype {images.dtype}"
+        )
     return np.ascontiguousarray(images, dtype=np.float32)
 
 
@@ -149,7 +155,9 @@ def _load_saved_model(path: Path, threads: int) -> Predict:
     (output_name,) = signature.structured_outputs
 
     def predict(images):
-        return signature(**{input_name: tf.constant(images)})[output_name].numpy()
+        return signature(**{input_name: tf.constant(images)})[
+            output_name
+        ].numpy()
 
     return predict
 
@@ -190,7 +198,12 @@ _RUNTIME_IMPORTS = {
 
 
 def run(
-    format_name: str, path: Path, images: np.ndarray, *, repeats: int = 15, threads: int = 1
+    format_name: str,
+    path: Path,
+    images: np.ndarray,
+    *,
+    repeats: int = 15,
+    threads: int = 1,
 ) -> tuple[dict, np.ndarray]:
     """Load ``path`` as ``format_name``, run ``images`` and time it; return (report, outputs).
 
@@ -199,7 +212,9 @@ def run(
     import importlib
 
     if format_name not in LOADERS:
-        raise ValueError(f"format must be one of {sorted(LOADERS)}, got {format_name!r}")
+        raise ValueError(
+            f"format must be one of {sorted(LOADERS)}, got {format_name!r}"
+        )
     images = check_images(images)
     for name, value in (("repeats", repeats), ("threads", threads)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -223,14 +238,25 @@ def run(
     # compiled code is only right for some batch sizes.
     one_image_diff = float(np.max(np.abs(predict(single) - outputs[:1])))
     # About 0.2 s per round at most: enough calls per round to beat timer noise.
-    per_call = max(time_callable(lambda: predict(single), warmup=3, repeats=1).median_s, 1e-6)
+    per_call = max(
+        time_callable(lambda: predict(single), warmup=3, repeats=1).median_s,
+        1e-6,
+    )
     number = max(1, min(200, int(0.02 / per_call)))
-    latency_one = time_callable(lambda: predict(single), warmup=3, repeats=repeats, number=number)
-    per_call = time_callable(lambda: predict(images), warmup=2, repeats=1).median_s
+    latency_one = time_callable(
+        lambda: predict(single), warmup=3, repeats=repeats, number=number
+    )
+    per_call = time_callable(
+        lambda: predict(images), warmup=2, repeats=1
+    ).median_s
     number = max(1, min(50, int(0.05 / max(per_call, 1e-6))))
-    latency_batch = time_callable(lambda: predict(images), warmup=2, repeats=repeats, number=number)
+    latency_batch = time_callable(
+        lambda: predict(images), warmup=2, repeats=repeats, number=number
+    )
 
-    messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    messages = list(
+        dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught)
+    )
     report = {
         "format": format_name,
         "loader": FORMATS[format_name],
@@ -240,8 +266,14 @@ def run(
         "load_s": loaded - imported,
         "first_call_s": first_call - loaded,
         "one_image_max_abs_diff": one_image_diff,
-        "latency_one": {k: v for k, v in latency_one.as_dict().items() if k != "samples_s"},
-        "latency_batch": {k: v for k, v in latency_batch.as_dict().items() if k != "samples_s"},
+        "latency_one": {
+            k: v for k, v in latency_one.as_dict().items() if k != "samples_s"
+        },
+        "latency_batch": {
+            k: v
+            for k, v in latency_batch.as_dict().items()
+            if k != "samples_s"
+        },
         "output_shape": list(outputs.shape),
         "modules": {name: name in sys.modules for name in WATCHED_MODULES},
         "warnings": messages,
@@ -254,12 +286,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m companion.run_artifact",
         description="Load an exported model without its Python code, run a batch, print JSON.",
     )
-    parser.add_argument("format", choices=sorted(LOADERS), help="the artifact's format")
-    parser.add_argument("path", type=Path, help="the artifact (file or SavedModel directory)")
-    parser.add_argument("images", type=Path, help="a .npy file holding a 4-D float32 batch")
-    parser.add_argument("--output", type=Path, help="save the outputs here (.npy)")
-    parser.add_argument("--repeats", type=int, default=15, help="timing rounds (default 15)")
-    parser.add_argument("--threads", type=int, default=1, help="intra-op threads (default 1)")
+    parser.add_argument(
+        "format", choices=sorted(LOADERS), help="the artifact's format"
+    )
+    parser.add_argument(
+        "path", type=Path, help="the artifact (file or SavedModel directory)"
+    )
+    parser.add_argument(
+        "images", type=Path, help="a .npy file holding a 4-D float32 batch"
+    )
+    parser.add_argument(
+        "--output", type=Path, help="save the outputs here (.npy)"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=15, help="timing rounds (default 15)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="intra-op threads (default 1)"
+    )
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.threads < 1:
         parser.error("--repeats and --threads must be at least 1")
@@ -271,13 +315,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         images = np.load(args.images, allow_pickle=False)
     except (OSError, ValueError) as error:
-        print(f"error: cannot read images from {args.images}: {error}", file=sys.stderr)
+        print(
+            f"error: cannot read images from {args.images}: {error}",
+            file=sys.stderr,
+        )
         return 2
     # Anything a runtime prints on stdout would spoil the JSON line: send it to stderr.
     with contextlib.redirect_stdout(sys.stderr):
         try:
             report, outputs = run(
-                args.format, args.path, images, repeats=args.repeats, threads=args.threads
+                args.format,
+                args.path,
+                images,
+                repeats=args.repeats,
+                threads=args.threads,
             )
         except (ValueError, TypeError, FileNotFoundError) as error:
             print(f"error: {error}", file=sys.stderr)

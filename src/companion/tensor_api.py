@@ -59,16 +59,26 @@ class Row:
 
     def __post_init__(self):
         for name in ("topic", "task"):
-            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+            if not isinstance(getattr(self, name), str) or not getattr(
+                self, name
+            ):
                 raise TypeError(f"{name} must be a non-empty string")
         if self.numpy is not None and not isinstance(self.numpy, str):
-            raise TypeError(f"numpy must be a string of code or None, got {self.numpy!r}")
+            raise TypeError(
+                f"numpy must be a string of code or None, got {self.numpy!r}"
+            )
         for framework in ("pytorch", "tensorflow"):
             attempts = getattr(self, framework)
-            if isinstance(attempts, str) or not all(isinstance(a, str) for a in attempts):
-                raise TypeError(f"{framework} must be a tuple of code strings, got {attempts!r}")
+            if isinstance(attempts, str) or not all(
+                isinstance(a, str) for a in attempts
+            ):
+                raise TypeError(
+                    f"{framework} must be a tuple of code strings, got {attempts!r}"
+                )
             if not attempts and self.numpy is None:
-                raise ValueError(f"{self.task!r}: without NumPy code, {framework} needs its own")
+                raise ValueError(
+                    f"{self.task!r}: without NumPy code, {framework} needs its own"
+                )
 
     def attempts(self, framework: str) -> tuple[str, ...]:
         """The code run for ``framework``, in order."""
@@ -80,7 +90,9 @@ class Row:
 
 def _check_framework(framework: str) -> None:
     if framework not in FRAMEWORKS:
-        raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
+        raise ValueError(
+            f"framework must be one of {FRAMEWORKS}, got {framework!r}"
+        )
 
 
 def translate(code: str, framework: str, module: str | None = None) -> str:
@@ -107,7 +119,9 @@ class Outcome:
     code: str
     text: str  # what the table shows
     error: str | None = None  # exception type, if it raised
-    key: tuple | None = None  # what is compared across libraries (None: it raised)
+    key: tuple | None = (
+        None  # what is compared across libraries (None: it raised)
+    )
 
 
 def _dtype_name(dtype) -> str:
@@ -138,12 +152,26 @@ def describe(value) -> tuple[str, tuple]:
     if array is not None:
         values = np.array2string(array, separator=", ", threshold=20)
         text = f"{_dtype_name(array.dtype)} {tuple(array.shape)}\n{values}"
-        return text, ("array", _dtype_name(array.dtype), array.shape, array.tolist())
-    if isinstance(value, tuple) or type(value).__name__ in ("Size", "TensorShape"):
-        shape = tuple(int(size) for size in value)  # torch.Size, tf.TensorShape, tuple
+        return text, (
+            "array",
+            _dtype_name(array.dtype),
+            array.shape,
+            array.tolist(),
+        )
+    if isinstance(value, tuple) or type(value).__name__ in (
+        "Size",
+        "TensorShape",
+    ):
+        shape = tuple(
+            int(size) for size in value
+        )  # torch.Size, tf.TensorShape, tuple
         return f"shape {shape}", ("shape", shape)
     # str() of a torch.device is "cpu"; its repr is "device(type='cpu')".
-    text = str(value) if isinstance(value, str) or type(value).__name__ == "device" else repr(value)
+    text = (
+        str(value)
+        if isinstance(value, str) or type(value).__name__ == "device"
+        else repr(value)
+    )
     return text, ("object", text)
 
 
@@ -153,8 +181,14 @@ def short_error(error: BaseException, limit: int = 120) -> str:
     message = re.sub(r"\{\{[^}]*\}\}\s*", "", message).strip()
     message = re.sub(r"\s*\[Op:\w+\].*$", "", message)
     # 'tensorflow.python.framework.ops.EagerTensor' -> EagerTensor
-    message = re.sub(r"'?(?:tensorflow|torch)\.[\w.]*\.(\w+)'?", r"\1", message)
-    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    message = re.sub(
+        r"'?(?:tensorflow|torch)\.[\w.]*\.(\w+)'?", r"\1", message
+    )
+    text = (
+        f"{type(error).__name__}: {message}"
+        if message
+        else type(error).__name__
+    )
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
@@ -178,7 +212,9 @@ def run_snippet(code: str, framework: str) -> Outcome:
     _check_framework(framework)
     tree = ast.parse(code)
     if not tree.body or not isinstance(tree.body[-1], ast.Expr):
-        raise ValueError(f"the last line of a snippet must be an expression: {code!r}")
+        raise ValueError(
+            f"the last line of a snippet must be an expression: {code!r}"
+        )
     last = ast.Expression(tree.body.pop().value)
     namespace = _namespace(framework)
     try:
@@ -216,7 +252,9 @@ class RowResult:
         """What the final results say: ``same``, or ``spelling`` (same results, but some
         framework needed other code than NumPy's), or what differs: ``raises``,
         ``dtype``, ``shape``, ``values``, ``result``."""
-        finals = [o for o in (self.outcome(fw) for fw in FRAMEWORKS) if o is not None]
+        finals = [
+            o for o in (self.outcome(fw) for fw in FRAMEWORKS) if o is not None
+        ]
         if any(o.error for o in finals):
             return "raises"
         keys = [o.key for o in finals]
@@ -255,7 +293,10 @@ ROWS: tuple[Row, ...] = (
         "creation",
         "integer range, 2 x 3",
         "np.arange(6).reshape(2, 3)",
-        tensorflow=("tf.arange(6).reshape(2, 3)", "tf.reshape(tf.range(6), (2, 3))"),
+        tensorflow=(
+            "tf.arange(6).reshape(2, 3)",
+            "tf.reshape(tf.range(6), (2, 3))",
+        ),
     ),
     Row(
         "creation",
@@ -268,7 +309,12 @@ ROWS: tuple[Row, ...] = (
     # Indexing and slicing
     Row("indexing", "one element", "a[1, 2]"),
     Row("indexing", "one column", "a[:, 1]"),
-    Row("indexing", "reverse the columns", "a[:, ::-1]", pytorch=("a[:, ::-1]", "a.flip(1)")),
+    Row(
+        "indexing",
+        "reverse the columns",
+        "a[:, ::-1]",
+        pytorch=("a[:, ::-1]", "a.flip(1)"),
+    ),
     Row("indexing", "boolean mask", "a[a > 2]"),
     Row(
         "indexing",
@@ -294,42 +340,64 @@ ROWS: tuple[Row, ...] = (
         "a.reshape(3, 2)",
         tensorflow=("a.reshape(3, 2)", "tf.reshape(a, (3, 2))"),
     ),
-    Row("reshaping", "transpose", "a.T", tensorflow=("a.T", "tf.transpose(a)")),
+    Row(
+        "reshaping", "transpose", "a.T", tensorflow=("a.T", "tf.transpose(a)")
+    ),
     Row("reshaping", "new axis", "a[:, None, :].shape"),
     # In-place updates
     Row(
         "in-place",
         "set one element",
         "a[0, 0] = 100\na",
-        tensorflow=("a[0, 0] = 100\na", "v = tf.Variable(a)\nv[0, 0].assign(100)\nv"),
+        tensorflow=(
+            "a[0, 0] = 100\na",
+            "v = tf.Variable(a)\nv[0, 0].assign(100)\nv",
+        ),
     ),
     Row(
         "in-place",
         "a += 1 seen through an alias",
         "b = a\na += 1\nb",
-        tensorflow=("b = a\na += 1\nb", "b = v = tf.Variable(a)\nv.assign_add(tf.ones_like(a))\nb"),
+        tensorflow=(
+            "b = a\na += 1\nb",
+            "b = v = tf.Variable(a)\nv.assign_add(tf.ones_like(a))\nb",
+        ),
     ),
     # dtype promotion
     Row("dtypes", "int32 + Python float", "np.ones(2, dtype=np.int32) + 1.5"),
     Row("dtypes", "int32 / Python int", "np.ones(2, dtype=np.int32) / 2"),
-    Row("dtypes", "int64 + float32", "np.ones(2, dtype=np.int64) + np.ones(2, dtype=np.float32)"),
     Row(
-        "dtypes", "float32 + float64", "np.ones(2, dtype=np.float32) + np.ones(2, dtype=np.float64)"
+        "dtypes",
+        "int64 + float32",
+        "np.ones(2, dtype=np.int64) + np.ones(2, dtype=np.float32)",
+    ),
+    Row(
+        "dtypes",
+        "float32 + float64",
+        "np.ones(2, dtype=np.float32) + np.ones(2, dtype=np.float64)",
     ),
     # Conversion to and from NumPy
     Row(
         "conversion",
         "wrap a NumPy array, then write to the array",
         "src = np.zeros(3, np.float32)\nt = np.asarray(src)\nsrc[0] = 1\nt",
-        pytorch=("src = np.zeros(3, np.float32)\nt = torch.from_numpy(src)\nsrc[0] = 1\nt",),
-        tensorflow=("src = np.zeros(3, np.float32)\nt = tf.convert_to_tensor(src)\nsrc[0] = 1\nt",),
+        pytorch=(
+            "src = np.zeros(3, np.float32)\nt = torch.from_numpy(src)\nsrc[0] = 1\nt",
+        ),
+        tensorflow=(
+            "src = np.zeros(3, np.float32)\nt = tf.convert_to_tensor(src)\nsrc[0] = 1\nt",
+        ),
     ),
     Row(
         "conversion",
         "copy a NumPy array, then write to the array",
         "src = np.zeros(3, np.float32)\nt = np.array(src)\nsrc[0] = 1\nt",
-        pytorch=("src = np.zeros(3, np.float32)\nt = torch.tensor(src)\nsrc[0] = 1\nt",),
-        tensorflow=("src = np.zeros(3, np.float32)\nt = tf.constant(src)\nsrc[0] = 1\nt",),
+        pytorch=(
+            "src = np.zeros(3, np.float32)\nt = torch.tensor(src)\nsrc[0] = 1\nt",
+        ),
+        tensorflow=(
+            "src = np.zeros(3, np.float32)\nt = tf.constant(src)\nsrc[0] = 1\nt",
+        ),
     ),
     Row(
         "conversion",
@@ -359,15 +427,21 @@ ROWS: tuple[Row, ...] = (
 TOPICS = tuple(dict.fromkeys(row.topic for row in ROWS))
 
 
-def run_rows(rows=ROWS, topics: tuple[str, ...] | None = None) -> list[RowResult]:
+def run_rows(
+    rows=ROWS, topics: tuple[str, ...] | None = None
+) -> list[RowResult]:
     """Run ``rows`` (those of ``topics`` only, if given)."""
     if topics is not None:
         if isinstance(topics, str):
-            raise TypeError(f"topics must be a tuple of names, e.g. ({topics!r},)")
+            raise TypeError(
+                f"topics must be a tuple of names, e.g. ({topics!r},)"
+            )
         known = {row.topic for row in rows}
         unknown = sorted(set(topics) - known)
         if unknown:
-            raise ValueError(f"unknown topic(s) {unknown}; known: {sorted(known)}")
+            raise ValueError(
+                f"unknown topic(s) {unknown}; known: {sorted(known)}"
+            )
         rows = [row for row in rows if row.topic in topics]
     return [run_row(row) for row in rows]
 
@@ -439,16 +513,24 @@ VERDICT_TEXT = {
 def render_html(results: list[RowResult], caption: str = LEGEND) -> str:
     """An HTML table: for each task a header row saying whether the libraries agree,
     then one cell of code and outcomes per library."""
-    if not isinstance(results, list) or not all(isinstance(r, RowResult) for r in results):
+    if not isinstance(results, list) or not all(
+        isinstance(r, RowResult) for r in results
+    ):
         raise TypeError("results must be a list of RowResult (from run_rows)")
     if not isinstance(caption, str):
-        raise TypeError(f"caption must be a string, got {type(caption).__name__}")
+        raise TypeError(
+            f"caption must be a string, got {type(caption).__name__}"
+        )
     head = "".join(f"<th>{LABELS[fw]}</th>" for fw in FRAMEWORKS)
-    columns = f'<col style="width: {100 / len(FRAMEWORKS):.2f}%">' * len(FRAMEWORKS)
+    columns = f'<col style="width: {100 / len(FRAMEWORKS):.2f}%">' * len(
+        FRAMEWORKS
+    )
     rows = []
     for result in results:
         verdict = result.agreement
-        css = {"same": "task", "spelling": "task spelling"}.get(verdict, "task differs")
+        css = {"same": "task", "spelling": "task spelling"}.get(
+            verdict, "task differs"
+        )
         rows.append(
             f'<tr class="{css}"><th colspan="{len(FRAMEWORKS)}">'
             f"{html.escape(result.row.task)}"
@@ -488,7 +570,9 @@ SPELLINGS = {
 }
 
 
-def numpy_spelling_report(spelling: str, numpy_behavior: bool = False) -> dict[str, bool]:
+def numpy_spelling_report(
+    spelling: str, numpy_behavior: bool = False
+) -> dict[str, bool]:
     """For each row with NumPy code: does its NumPy spelling give NumPy's result?
 
     ``spelling`` picks the module that replaces ``np.``: ``"pytorch"``
@@ -499,11 +583,15 @@ def numpy_spelling_report(spelling: str, numpy_behavior: bool = False) -> dict[s
     (``python -m companion.tensor_api --numpy-behavior``).
     """
     if spelling not in SPELLINGS:
-        raise ValueError(f"spelling must be one of {sorted(SPELLINGS)}, got {spelling!r}")
+        raise ValueError(
+            f"spelling must be one of {sorted(SPELLINGS)}, got {spelling!r}"
+        )
     framework, module = SPELLINGS[spelling]
     if numpy_behavior:
         if framework != "tensorflow":
-            raise ValueError("numpy_behavior applies to TensorFlow spellings only")
+            raise ValueError(
+                "numpy_behavior applies to TensorFlow spellings only"
+            )
         import tensorflow as tf
 
         tf.experimental.numpy.experimental_enable_numpy_behavior()
@@ -512,8 +600,12 @@ def numpy_spelling_report(spelling: str, numpy_behavior: bool = False) -> dict[s
         if row.numpy is None:
             continue
         reference = run_snippet(row.numpy, "numpy")
-        outcome = run_snippet(translate(row.numpy, framework, module), framework)
-        works[row.task] = outcome.error is None and outcome.key == reference.key
+        outcome = run_snippet(
+            translate(row.numpy, framework, module), framework
+        )
+        works[row.task] = (
+            outcome.error is None and outcome.key == reference.key
+        )
     return works
 
 
@@ -524,13 +616,23 @@ def numpy_spelling_report_in_subprocess(
     import subprocess
 
     if spelling not in SPELLINGS:
-        raise ValueError(f"spelling must be one of {sorted(SPELLINGS)}, got {spelling!r}")
-    command = [sys.executable, "-m", "companion.tensor_api", "--spelling", spelling]
+        raise ValueError(
+            f"spelling must be one of {sorted(SPELLINGS)}, got {spelling!r}"
+        )
+    command = [
+        sys.executable,
+        "-m",
+        "companion.tensor_api",
+        "--spelling",
+        spelling,
+    ]
     if numpy_behavior:
         command.append("--numpy-behavior")
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[1:])} failed: {done.stderr.strip()[-500:]}")
+        raise RuntimeError(
+            f"{' '.join(command[1:])} failed: {done.stderr.strip()[-500:]}"
+        )
     return json.loads(done.stdout)
 
 
@@ -552,7 +654,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.numpy_behavior and SPELLINGS[args.spelling][0] != "tensorflow":
         parser.error("--numpy-behavior applies to TensorFlow spellings only")
-    report = numpy_spelling_report(args.spelling, numpy_behavior=args.numpy_behavior)
+    report = numpy_spelling_report(
+        args.spelling, numpy_behavior=args.numpy_behavior
+    )
     json.dump(report, sys.stdout, indent=1)
     print()
     return 0

@@ -42,7 +42,11 @@ class TimingResult:
         return self.q3_s - self.q1_s
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "samples_s": list(self.samples_s), "iqr_s": self.iqr_s}
+        return {
+            **asdict(self),
+            "samples_s": list(self.samples_s),
+            "iqr_s": self.iqr_s,
+        }
 
     def format(self, unit: str = "ms") -> str:
         """``1.23 ms (IQR 0.05 ms, 7 x 10 calls)``.
@@ -52,7 +56,9 @@ class TimingResult:
         """
         scale = {"s": 1.0, "ms": 1e3, "us": 1e6}
         if unit not in scale:
-            raise ValueError(f"unit must be one of {sorted(scale)}, got {unit!r}")
+            raise ValueError(
+                f"unit must be one of {sorted(scale)}, got {unit!r}"
+            )
         k = scale[unit]
         return (
             f"{self.median_s * k:.3f} {unit} (IQR {self.iqr_s * k:.3f} {unit}, "
@@ -75,16 +81,22 @@ def time_callable(
     the work is done. On the CPU leave it out.
     """
     if not callable(function):
-        raise TypeError(f"function must be callable, got {type(function).__name__}")
+        raise TypeError(
+            f"function must be callable, got {type(function).__name__}"
+        )
     for name, value, smallest in (
         ("warmup", warmup, 0),
         ("repeats", repeats, 1),
         ("number", number, 1),
     ):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+            raise TypeError(
+                f"{name} must be an int, got {type(value).__name__}"
+            )
         if value < smallest:
-            raise ValueError(f"{name} must be at least {smallest}, got {value}")
+            raise ValueError(
+                f"{name} must be at least {smallest}, got {value}"
+            )
 
     start = time.perf_counter()
     for _ in range(warmup):
@@ -104,7 +116,9 @@ def time_callable(
     return summarize(samples, warmup_s=warmup_s, number=number)
 
 
-def summarize(samples, *, warmup_s: float = 0.0, number: int = 1) -> TimingResult:
+def summarize(
+    samples, *, warmup_s: float = 0.0, number: int = 1
+) -> TimingResult:
     """Statistics of per-call times ``samples`` (one per round of ``number`` calls).
 
     :func:`time_callable` uses it for its own rounds; call it directly when the
@@ -118,7 +132,9 @@ def summarize(samples, *, warmup_s: float = 0.0, number: int = 1) -> TimingResul
     if not samples:
         raise ValueError("samples must hold at least one time")
     if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        raise ValueError(f"number must be an int of at least 1, got {number!r}")
+        raise ValueError(
+            f"number must be an int of at least 1, got {number!r}"
+        )
     if len(samples) >= 2:
         q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
     else:

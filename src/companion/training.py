@@ -43,15 +43,21 @@ class TrainingConfig:
         for name in ("epochs", "batch_size", "seed"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+                raise TypeError(
+                    f"{name} must be an int, got {type(value).__name__}"
+                )
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be at least 1")
         if self.seed < 0:
             raise ValueError(f"seed must be non-negative, got {self.seed}")
         if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+            raise ValueError(
+                f"learning_rate must be positive, got {self.learning_rate}"
+            )
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+            raise ValueError(
+                f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}"
+            )
 
 
 @dataclass
@@ -101,7 +107,9 @@ def _check_split(split) -> None:
         )
 
 
-def evaluate_torch(model, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+def evaluate_torch(
+    model, images: np.ndarray, labels: np.ndarray
+) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of a PyTorch model on channels-first images."""
     import torch
 
@@ -120,19 +128,25 @@ def train_torch(
     config: TrainingConfig = TrainingConfig(),
     progress: ProgressCallback | None = None,
 ) -> History:
-    """Train a PyTorch model in place with an explicit loop; return its history."""
+    """Train a PyTorch model in place with an explicit loop; return history."""
     import torch
 
     _check_split(split)
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(
+            f"model must be a torch.nn.Module, got {type(model).__name__}"
+        )
     if config.optimizer == "adam":
         optimizer = torch.optim.Adam(
-            model.parameters(), lr=config.learning_rate, eps=config.adam_epsilon
+            model.parameters(),
+            lr=config.learning_rate,
+            eps=config.adam_epsilon,
         )
     else:
         optimizer = torch.optim.SGD(
-            model.parameters(), lr=config.learning_rate, momentum=config.momentum
+            model.parameters(),
+            lr=config.learning_rate,
+            momentum=config.momentum,
         )
     loss_fn = torch.nn.CrossEntropyLoss()
     images = torch.from_numpy(split.x_train)
@@ -155,7 +169,9 @@ def train_torch(
         history.epoch_seconds.append(time.perf_counter() - start)
         history.train_loss.append(total_loss / len(order))
         history.train_accuracy.append(correct / len(order))
-        val_loss, val_accuracy = evaluate_torch(model, split.x_val, split.y_val)
+        val_loss, val_accuracy = evaluate_torch(
+            model, split.x_val, split.y_val
+        )
         history.val_loss.append(val_loss)
         history.val_accuracy.append(val_accuracy)
         if progress is not None:
@@ -182,9 +198,13 @@ def compile_keras(model, config: TrainingConfig) -> None:
     )
 
 
-def evaluate_keras(model, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+def evaluate_keras(
+    model, images: np.ndarray, labels: np.ndarray
+) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of a compiled Keras model on channels-first images."""
-    loss, accuracy = model.evaluate(to_channels_last(images), labels, verbose=0)
+    loss, accuracy = model.evaluate(
+        to_channels_last(images), labels, verbose=0
+    )
     return float(loss), float(accuracy)
 
 
@@ -204,7 +224,9 @@ def train_keras(
 
     _check_split(split)
     if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+        raise TypeError(
+            f"model must be a keras.Model, got {type(model).__name__}"
+        )
     compile_keras(model, config)
     images = to_channels_last(split.x_train)
     x_val = to_channels_last(split.x_val)

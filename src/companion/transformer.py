@@ -54,7 +54,9 @@ class TransformerConfig:
         }
         for name, value in sizes.items():
             if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+                raise TypeError(
+                    f"{name} must be an int, got {type(value).__name__}"
+                )
             if value < 1:
                 raise ValueError(f"{name} must be positive, got {value}")
         if self.model_dim % self.num_heads:
@@ -93,9 +95,13 @@ def synthetic_batch(
     ((4, 32, 64), dtype('float32'), (4,), dtype('int64'))
     """
     if not isinstance(config, TransformerConfig):
-        raise TypeError(f"config must be a TransformerConfig, got {type(config).__name__}")
+        raise TypeError(
+            f"config must be a TransformerConfig, got {type(config).__name__}"
+        )
     if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-        raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__}")
+        raise TypeError(
+            f"batch_size must be an int, got {type(batch_size).__name__}"
+        )
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     rng = np.random.default_rng(seed)
@@ -123,14 +129,18 @@ def build_torch_transformer(
     from torch import nn
 
     if not isinstance(config, TransformerConfig):
-        raise TypeError(f"config must be a TransformerConfig, got {type(config).__name__}")
+        raise TypeError(
+            f"config must be a TransformerConfig, got {type(config).__name__}"
+        )
 
     class EncoderClassifier(nn.Module):
         def __init__(self):
             super().__init__()
             d = config.model_dim
             self.attention_norm = nn.LayerNorm(d, eps=LAYER_NORM_EPSILON)
-            self.attention = nn.MultiheadAttention(d, config.num_heads, batch_first=True)
+            self.attention = nn.MultiheadAttention(
+                d, config.num_heads, batch_first=True
+            )
             self.feed_forward_norm = nn.LayerNorm(d, eps=LAYER_NORM_EPSILON)
             self.feed_forward = nn.Sequential(
                 nn.Linear(d, config.feed_forward_dim),
@@ -167,17 +177,23 @@ def build_keras_transformer(
     import keras
 
     if not isinstance(config, TransformerConfig):
-        raise TypeError(f"config must be a TransformerConfig, got {type(config).__name__}")
+        raise TypeError(
+            f"config must be a TransformerConfig, got {type(config).__name__}"
+        )
     layers = keras.layers
 
     def kernel_init(offset: int):
-        return keras.initializers.GlorotUniform(seed=None if seed is None else seed + offset)
+        return keras.initializers.GlorotUniform(
+            seed=None if seed is None else seed + offset
+        )
 
     d = config.model_dim
     inputs = keras.Input(shape=(config.sequence_length, d))
     h = layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON)(inputs)
     attended = layers.MultiHeadAttention(
-        config.num_heads, key_dim=config.head_dim, kernel_initializer=kernel_init(0)
+        config.num_heads,
+        key_dim=config.head_dim,
+        kernel_initializer=kernel_init(0),
     )(h, h)
     x = layers.Add()([inputs, attended])
     h = layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON)(x)
@@ -189,5 +205,7 @@ def build_keras_transformer(
     h = layers.Dense(d, kernel_initializer=kernel_init(2))(h)
     x = layers.Add()([x, h])
     pooled = layers.GlobalAveragePooling1D()(x)
-    logits = layers.Dense(config.num_classes, kernel_initializer=kernel_init(3))(pooled)
+    logits = layers.Dense(
+        config.num_classes, kernel_initializer=kernel_init(3)
+    )(pooled)
     return keras.Model(inputs, logits, name="encoder_classifier")

@@ -63,7 +63,11 @@ def parameter_names(layout: str) -> tuple[str, ...]:
     ('conv1.kernel', 'conv1.bias')
     """
     _check_layout(layout)
-    return tuple(f"{layer}.{part}" for layer in LAYERS for part in (KERNEL_NAME[layout], "bias"))
+    return tuple(
+        f"{layer}.{part}"
+        for layer in LAYERS
+        for part in (KERNEL_NAME[layout], "bias")
+    )
 
 
 def _check_layout(layout) -> str:
@@ -78,12 +82,20 @@ def flatten_permutation(channels: int, height: int, width: int) -> np.ndarray:
     PyTorch numbers the flattened features ``c * H * W + h * W + w``; Keras
     numbers them ``h * W * C + w * C + c``.
     """
-    for name, value in (("channels", channels), ("height", height), ("width", width)):
+    for name, value in (
+        ("channels", channels),
+        ("height", height),
+        ("width", width),
+    ):
         if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+            raise TypeError(
+                f"{name} must be an int, got {type(value).__name__}"
+            )
         if value < 1:
             raise ValueError(f"{name} must be positive, got {value}")
-    torch_index = np.arange(channels * height * width).reshape(channels, height, width)
+    torch_index = np.arange(channels * height * width).reshape(
+        channels, height, width
+    )
     return torch_index.transpose(1, 2, 0).reshape(-1)
 
 
@@ -91,7 +103,9 @@ def check_arrays(arrays, layout: str) -> dict[str, np.ndarray]:
     """Validate a weights dictionary in ``layout``; return it with float32 NumPy arrays."""
     _check_layout(layout)
     if not isinstance(arrays, dict):
-        raise TypeError(f"weights must be a dict of arrays, got {type(arrays).__name__}")
+        raise TypeError(
+            f"weights must be a dict of arrays, got {type(arrays).__name__}"
+        )
     expected = set(parameter_names(layout))
     if set(arrays) != expected:
         missing = sorted(expected - set(arrays))
@@ -104,16 +118,22 @@ def check_arrays(arrays, layout: str) -> dict[str, np.ndarray]:
     for name in parameter_names(layout):
         value = arrays[name]
         if not isinstance(value, np.ndarray):
-            raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
+            raise TypeError(
+                f"{name} must be a numpy array, got {type(value).__name__}"
+            )
         if not np.issubdtype(value.dtype, np.floating):
-            raise TypeError(f"{name} must hold floating-point numbers, got {value.dtype}")
+            raise TypeError(
+                f"{name} must hold floating-point numbers, got {value.dtype}"
+            )
         checked[name] = value.astype(np.float32, copy=False)
     kernel = KERNEL_NAME[layout]
     wanted_ndim = {"conv1": 4, "conv2": 4, "dense1": 2, "dense2": 2}
     for layer, ndim in wanted_ndim.items():
         shape = checked[f"{layer}.{kernel}"].shape
         if len(shape) != ndim:
-            raise ValueError(f"{layer}.{kernel} must have {ndim} dimensions, got shape {shape}")
+            raise ValueError(
+                f"{layer}.{kernel} must have {ndim} dimensions, got shape {shape}"
+            )
         out_axis = 0 if layout == "pytorch" else -1
         bias = checked[f"{layer}.bias"].shape
         if bias != (shape[out_axis],):
@@ -135,7 +155,9 @@ def _flatten_geometry(channels: int, features: int) -> tuple[int, int, int]:
     return channels, side, side
 
 
-def torch_to_keras_arrays(arrays, *, reorder_flatten: bool = True) -> dict[str, np.ndarray]:
+def torch_to_keras_arrays(
+    arrays, *, reorder_flatten: bool = True
+) -> dict[str, np.ndarray]:
     """Convert weights from the PyTorch layout to the Keras layout.
 
     With ``reorder_flatten=False`` the first dense layer is only transposed,
@@ -145,36 +167,58 @@ def torch_to_keras_arrays(arrays, *, reorder_flatten: bool = True) -> dict[str, 
     arrays = check_arrays(arrays, "pytorch")
     result = {}
     for layer in CONV_LAYERS:
-        result[f"{layer}.kernel"] = arrays[f"{layer}.weight"].transpose(2, 3, 1, 0)
-    dense1 = arrays["dense1.weight"].T  # (in, out), rows in PyTorch's (C, H, W) order
+        result[f"{layer}.kernel"] = arrays[f"{layer}.weight"].transpose(
+            2, 3, 1, 0
+        )
+    dense1 = arrays[
+        "dense1.weight"
+    ].T  # (in, out), rows in PyTorch's (C, H, W) order
     if reorder_flatten:
-        geometry = _flatten_geometry(arrays["conv2.weight"].shape[0], dense1.shape[0])
+        geometry = _flatten_geometry(
+            arrays["conv2.weight"].shape[0], dense1.shape[0]
+        )
         dense1 = dense1[flatten_permutation(*geometry)]
     result["dense1.kernel"] = dense1
     result["dense2.kernel"] = arrays["dense2.weight"].T
     for layer in LAYERS:
         result[f"{layer}.bias"] = arrays[f"{layer}.bias"]
-    return {name: np.ascontiguousarray(result[name]) for name in parameter_names("keras")}
+    return {
+        name: np.ascontiguousarray(result[name])
+        for name in parameter_names("keras")
+    }
 
 
-def keras_to_torch_arrays(arrays, *, reorder_flatten: bool = True) -> dict[str, np.ndarray]:
+def keras_to_torch_arrays(
+    arrays, *, reorder_flatten: bool = True
+) -> dict[str, np.ndarray]:
     """Convert weights from the Keras layout to the PyTorch layout (inverse of the above)."""
     arrays = check_arrays(arrays, "keras")
     result = {}
     for layer in CONV_LAYERS:
-        result[f"{layer}.weight"] = arrays[f"{layer}.kernel"].transpose(3, 2, 0, 1)
-    dense1 = arrays["dense1.kernel"]  # (in, out), rows in Keras's (H, W, C) order
+        result[f"{layer}.weight"] = arrays[f"{layer}.kernel"].transpose(
+            3, 2, 0, 1
+        )
+    dense1 = arrays[
+        "dense1.kernel"
+    ]  # (in, out), rows in Keras's (H, W, C) order
     if reorder_flatten:
-        geometry = _flatten_geometry(arrays["conv2.kernel"].shape[-1], dense1.shape[0])
+        geometry = _flatten_geometry(
+            arrays["conv2.kernel"].shape[-1], dense1.shape[0]
+        )
         dense1 = dense1[np.argsort(flatten_permutation(*geometry))]
     result["dense1.weight"] = dense1.T
     result["dense2.weight"] = arrays["dense2.kernel"].T
     for layer in LAYERS:
         result[f"{layer}.bias"] = arrays[f"{layer}.bias"]
-    return {name: np.ascontiguousarray(result[name]) for name in parameter_names("pytorch")}
+    return {
+        name: np.ascontiguousarray(result[name])
+        for name in parameter_names("pytorch")
+    }
 
 
-def convert_arrays(arrays, to: str, *, reorder_flatten: bool = True) -> dict[str, np.ndarray]:
+def convert_arrays(
+    arrays, to: str, *, reorder_flatten: bool = True
+) -> dict[str, np.ndarray]:
     """Convert weights to the layout ``to`` from the other one."""
     _check_layout(to)
     convert = torch_to_keras_arrays if to == "keras" else keras_to_torch_arrays
@@ -189,7 +233,9 @@ def _torch_layers(model):
     from torch import nn
 
     if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(
+            f"model must be a torch.nn.Module, got {type(model).__name__}"
+        )
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     denses = [m for m in model.modules() if isinstance(m, nn.Linear)]
     if len(convs) != 2 or len(denses) != 2:
@@ -212,17 +258,25 @@ def _keras_layers(model):
     import keras
 
     if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+        raise TypeError(
+            f"model must be a keras.Model, got {type(model).__name__}"
+        )
     layers = list(_walk_keras_layers(model))
-    convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv2D)]
-    denses = [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
+    convs = [
+        layer for layer in layers if isinstance(layer, keras.layers.Conv2D)
+    ]
+    denses = [
+        layer for layer in layers if isinstance(layer, keras.layers.Dense)
+    ]
     if len(convs) != 2 or len(denses) != 2:
         raise ValueError(
             "expected the digits CNN (2 Conv2D and 2 Dense layers), "
             f"got {len(convs)} Conv2D and {len(denses)} Dense"
         )
     if not all(layer.built for layer in (*convs, *denses)):
-        raise ValueError("the Keras model has no weights yet: give it an Input or call it once")
+        raise ValueError(
+            "the Keras model has no weights yet: give it an Input or call it once"
+        )
     return dict(zip(LAYERS, [*convs, *denses], strict=True))
 
 
@@ -242,8 +296,12 @@ def keras_model_arrays(model) -> dict[str, np.ndarray]:
 
     arrays = {}
     for name, layer in _keras_layers(model).items():
-        arrays[f"{name}.kernel"] = np.array(keras.ops.convert_to_numpy(layer.kernel))
-        arrays[f"{name}.bias"] = np.array(keras.ops.convert_to_numpy(layer.bias))
+        arrays[f"{name}.kernel"] = np.array(
+            keras.ops.convert_to_numpy(layer.kernel)
+        )
+        arrays[f"{name}.bias"] = np.array(
+            keras.ops.convert_to_numpy(layer.bias)
+        )
     return arrays
 
 
@@ -279,15 +337,23 @@ def load_keras_arrays(model, arrays) -> None:
         layer.bias.assign(arrays[f"{name}.bias"])
 
 
-def port_torch_to_keras(torch_model, keras_model, *, reorder_flatten: bool = True) -> None:
+def port_torch_to_keras(
+    torch_model, keras_model, *, reorder_flatten: bool = True
+) -> None:
     """Give ``keras_model`` the weights of ``torch_model``."""
-    arrays = torch_to_keras_arrays(torch_model_arrays(torch_model), reorder_flatten=reorder_flatten)
+    arrays = torch_to_keras_arrays(
+        torch_model_arrays(torch_model), reorder_flatten=reorder_flatten
+    )
     load_keras_arrays(keras_model, arrays)
 
 
-def port_keras_to_torch(keras_model, torch_model, *, reorder_flatten: bool = True) -> None:
+def port_keras_to_torch(
+    keras_model, torch_model, *, reorder_flatten: bool = True
+) -> None:
     """Give ``torch_model`` the weights of ``keras_model``."""
-    arrays = keras_to_torch_arrays(keras_model_arrays(keras_model), reorder_flatten=reorder_flatten)
+    arrays = keras_to_torch_arrays(
+        keras_model_arrays(keras_model), reorder_flatten=reorder_flatten
+    )
     load_torch_arrays(torch_model, arrays)
 
 
@@ -301,7 +367,11 @@ def save_weights(arrays, path, layout: str) -> Path:
     arrays = check_arrays(arrays, layout)
     path = Path(path)
     metadata = {"layout": layout, "architecture": ARCHITECTURE}
-    save_file({name: np.ascontiguousarray(a) for name, a in arrays.items()}, path, metadata)
+    save_file(
+        {name: np.ascontiguousarray(a) for name, a in arrays.items()},
+        path,
+        metadata,
+    )
     return path
 
 
@@ -315,9 +385,16 @@ def read_layout(path) -> str:
     try:
         with safe_open(str(path), framework="numpy") as handle:
             metadata = handle.metadata() or {}
-    except Exception as error:  # safetensors raises its own error types for bad headers
-        raise ValueError(f"{path} is not a readable safetensors file ({error})") from error
-    if metadata.get("architecture") != ARCHITECTURE or metadata.get("layout") not in LAYOUTS:
+    except (
+        Exception
+    ) as error:  # safetensors raises its own error types for bad headers
+        raise ValueError(
+            f"{path} is not a readable safetensors file ({error})"
+        ) from error
+    if (
+        metadata.get("architecture") != ARCHITECTURE
+        or metadata.get("layout") not in LAYOUTS
+    ):
         raise ValueError(
             f"{path} was not written by companion.weight_porting "
             f"(metadata {metadata}); expected a layout of {LAYOUTS}"
@@ -325,13 +402,17 @@ def read_layout(path) -> str:
     return metadata["layout"]
 
 
-def load_weights(path, layout: str | None = None) -> tuple[dict[str, np.ndarray], str]:
+def load_weights(
+    path, layout: str | None = None
+) -> tuple[dict[str, np.ndarray], str]:
     """Read a weights file; return ``(arrays, layout)``. With ``layout``, insist on it."""
     from safetensors.numpy import load_file
 
     found = read_layout(path)
     if layout is not None and _check_layout(layout) != found:
-        raise ValueError(f"{path} holds weights in the {found} layout, expected {layout}")
+        raise ValueError(
+            f"{path} holds weights in the {found} layout, expected {layout}"
+        )
     arrays = dict(load_file(str(path)))
     return check_arrays(arrays, found), found
 
@@ -349,16 +430,22 @@ def save_keras_weights(model, path) -> Path:
 def load_torch_weights(model, path) -> None:
     """Load a weights file into a PyTorch digits CNN, converting from Keras if needed."""
     arrays, layout = load_weights(path)
-    load_torch_arrays(model, arrays if layout == "pytorch" else keras_to_torch_arrays(arrays))
+    load_torch_arrays(
+        model, arrays if layout == "pytorch" else keras_to_torch_arrays(arrays)
+    )
 
 
 def load_keras_weights(model, path) -> None:
     """Load a weights file into a Keras digits CNN, converting from PyTorch if needed."""
     arrays, layout = load_weights(path)
-    load_keras_arrays(model, arrays if layout == "keras" else torch_to_keras_arrays(arrays))
+    load_keras_arrays(
+        model, arrays if layout == "keras" else torch_to_keras_arrays(arrays)
+    )
 
 
-def convert_weights_file(source, destination, *, reorder_flatten: bool = True) -> str:
+def convert_weights_file(
+    source, destination, *, reorder_flatten: bool = True
+) -> str:
     """Convert a weights file to the other layout; return the layout written."""
     source, destination = Path(source), Path(destination)
     if source.resolve() == destination.resolve():
@@ -366,7 +453,9 @@ def convert_weights_file(source, destination, *, reorder_flatten: bool = True) -
     arrays, layout = load_weights(source)
     target = "keras" if layout == "pytorch" else "pytorch"
     save_weights(
-        convert_arrays(arrays, target, reorder_flatten=reorder_flatten), destination, target
+        convert_arrays(arrays, target, reorder_flatten=reorder_flatten),
+        destination,
+        target,
     )
     return target
 
@@ -376,14 +465,22 @@ def convert_weights_file(source, destination, *, reorder_flatten: bool = True) -
 
 def _check_batch(images, labels=None) -> None:
     if not isinstance(images, np.ndarray):
-        raise TypeError(f"images must be a numpy array, got {type(images).__name__}")
+        raise TypeError(
+            f"images must be a numpy array, got {type(images).__name__}"
+        )
     if images.ndim != 4 or images.shape[1] != 1:
-        raise ValueError(f"images must be channels-first (N, 1, H, W), got shape {images.shape}")
+        raise ValueError(
+            f"images must be channels-first (N, 1, H, W), got shape {images.shape}"
+        )
     if images.dtype != np.float32:
         raise TypeError(f"images must be float32, got {images.dtype}")
     if labels is not None:
-        if not isinstance(labels, np.ndarray) or labels.shape != (len(images),):
-            raise ValueError(f"labels must be a numpy array of shape ({len(images)},)")
+        if not isinstance(labels, np.ndarray) or labels.shape != (
+            len(images),
+        ):
+            raise ValueError(
+                f"labels must be a numpy array of shape ({len(images)},)"
+            )
         if not np.issubdtype(labels.dtype, np.integer):
             raise TypeError(f"labels must be integers, got {labels.dtype}")
 
@@ -405,10 +502,16 @@ def keras_logits(model, images: np.ndarray) -> np.ndarray:
     from companion.digits import to_channels_last
 
     _check_batch(images)
-    return np.asarray(keras.ops.convert_to_numpy(model(to_channels_last(images), training=False)))
+    return np.asarray(
+        keras.ops.convert_to_numpy(
+            model(to_channels_last(images), training=False)
+        )
+    )
 
 
-def torch_gradients(model, images: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+def torch_gradients(
+    model, images: np.ndarray, labels: np.ndarray
+) -> dict[str, np.ndarray]:
     """Gradients of the mean cross-entropy for a PyTorch digits CNN (``"pytorch"`` layout)."""
     import torch
 
@@ -416,7 +519,8 @@ def torch_gradients(model, images: np.ndarray, labels: np.ndarray) -> dict[str, 
     layers = _torch_layers(model)
     model.zero_grad()
     loss = torch.nn.functional.cross_entropy(
-        model(torch.from_numpy(images)), torch.from_numpy(labels.astype(np.int64))
+        model(torch.from_numpy(images)),
+        torch.from_numpy(labels.astype(np.int64)),
     )
     loss.backward()
     gradients = {}
@@ -427,7 +531,9 @@ def torch_gradients(model, images: np.ndarray, labels: np.ndarray) -> dict[str, 
     return gradients
 
 
-def keras_gradients(model, images: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+def keras_gradients(
+    model, images: np.ndarray, labels: np.ndarray
+) -> dict[str, np.ndarray]:
     """The same gradients for a Keras digits CNN (``"keras"`` layout); TensorFlow backend only."""
     import keras
 
@@ -461,11 +567,15 @@ def max_abs_differences(first, second) -> dict[str, float]:
     if not isinstance(first, dict) or not isinstance(second, dict):
         raise TypeError("both arguments must be dicts of arrays")
     if set(first) != set(second):
-        raise ValueError(f"the dicts hold different keys: {sorted(set(first) ^ set(second))}")
+        raise ValueError(
+            f"the dicts hold different keys: {sorted(set(first) ^ set(second))}"
+        )
     result = {}
     for name in first:
         a, b = np.asarray(first[name]), np.asarray(second[name])
         if a.shape != b.shape:
             raise ValueError(f"{name}: shapes differ, {a.shape} and {b.shape}")
-        result[name] = float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64))))
+        result[name] = float(
+            np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))
+        )
     return result
