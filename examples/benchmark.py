@@ -22,6 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from companion.cli import ensure_output_dir
 from companion.quiet import quiet_tensorflow_logs
 
 MODELS = ("cnn", "transformer")
@@ -135,13 +136,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        print(
-            f"error: cannot create output directory {args.out}: {error.strerror}", file=sys.stderr
-        )
-        return 1
+    ensure_output_dir(args.out)
     quiet_tensorflow_logs()
     from companion import benchmark
 

@@ -22,6 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from companion.cli import ensure_output_dir
 from companion.quiet import quiet_tensorflow_logs
 
 #: The routes each framework supports; kept here so --help needs no framework import.
@@ -104,13 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     from companion.digits import load_digits_split
     from companion.reproducibility import seed_everything
 
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        print(
-            f"error: cannot create output directory {args.out}: {error.strerror}", file=sys.stderr
-        )
-        return 1
+    ensure_output_dir(args.out)
     frameworks = ("torch",) if args.framework == "pytorch" else ("tensorflow",)
     seed_everything(0, frameworks=frameworks)
     split = load_digits_split(seed=0)

@@ -16,6 +16,7 @@ import math
 import sys
 from pathlib import Path
 
+from companion.cli import ensure_output_dir
 from companion.quiet import quiet_tensorflow_logs
 
 
@@ -80,13 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     from companion.graph_inspection import describe_graph, draw_graph
 
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        print(
-            f"error: cannot create output directory {args.out}: {error.strerror}", file=sys.stderr
-        )
-        return 1
+    ensure_output_dir(args.out)
 
     expected = 2 * args.x
     runners = {"pytorch": run_pytorch, "tensorflow": run_tensorflow}

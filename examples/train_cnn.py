@@ -26,6 +26,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from companion.cli import ensure_output_dir
 from companion.quiet import quiet_tensorflow_logs
 
 FRAMEWORKS = ("pytorch", "tensorflow")
@@ -76,13 +77,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        print(
-            f"error: cannot create output directory {args.out}: {error.strerror}", file=sys.stderr
-        )
-        return 1
+    ensure_output_dir(args.out)
     # Level 3: TensorFlow's data pipeline logs a harmless version notice at ERROR level.
     quiet_tensorflow_logs(level=3)
 

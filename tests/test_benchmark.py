@@ -78,7 +78,7 @@ def test_transformer_is_seeded_and_gives_logits():
     ("kwargs", "error", "message"),
     [
         ({"model_dim": 10, "num_heads": 4}, ValueError, "divisible"),
-        ({"num_heads": 0}, ValueError, "positive"),
+        ({"num_heads": 0}, ValueError, "num_heads must be at least 1"),
         ({"sequence_length": 2.5}, TypeError, "int"),
     ],
 )

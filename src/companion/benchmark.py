@@ -39,6 +39,7 @@ import numpy as np
 
 from companion.timing import TimingResult, summarize, time_callable
 from companion.transformer import TransformerConfig, synthetic_batch
+from companion.validation import check_int
 
 MODELS = ("cnn", "transformer")
 TASKS = ("train", "predict")
@@ -555,10 +556,7 @@ def _check_choice(name: str, value, choices) -> None:
 
 
 def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
+    check_int(name, value, minimum=1)
 
 
 def _check_names(name: str, values, choices) -> tuple[str, ...]:
@@ -772,10 +770,7 @@ def _check_number(number) -> None:
 
 
 def _check_warmup(warmup) -> None:
-    if isinstance(warmup, bool) or not isinstance(warmup, int):
-        raise TypeError(f"warmup must be an int, got {type(warmup).__name__}")
-    if warmup < 1:
-        raise ValueError(f"warmup must be at least 1, got {warmup}")
+    check_int("warmup", warmup, minimum=1)
 
 
 def measure_group(

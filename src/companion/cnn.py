@@ -26,6 +26,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from companion.digits import IMAGE_SIZE, NUM_CLASSES
+from companion.validation import check_int
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,8 @@ class CNNConfig:
             raise ValueError(
                 f"conv_channels must hold two sizes, got {self.conv_channels}"
             )
-        if not all(
-            isinstance(n, int) and not isinstance(n, bool) for n in sizes
-        ):
-            raise TypeError("every layer size must be an int")
-        if min(sizes) < 1:
-            raise ValueError(f"every layer size must be positive, got {sizes}")
+        for size in sizes:
+            check_int("every layer size", size, minimum=1)
         if self.image_size % 4:
             raise ValueError(
                 f"image_size must be divisible by 4 (two 2x2 pools), got {self.image_size}"

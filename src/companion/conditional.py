@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from companion.validation import check_int
+
 WEIGHT_NAMES = (
     "stem_kernel",
     "stem_bias",
@@ -54,13 +56,7 @@ class EarlyExitConfig:
 
     def __post_init__(self):
         for name in ("features", "hidden", "classes", "blocks"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(
-                    f"{name} must be an int, got {type(value).__name__}"
-                )
-            if value < 1:
-                raise ValueError(f"{name} must be at least 1, got {value}")
+            check_int(name, getattr(self, name), minimum=1)
         if isinstance(self.threshold, bool) or not isinstance(
             self.threshold, int | float
         ):

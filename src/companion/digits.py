@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from companion.validation import check_int
+
 NUM_CLASSES = 10
 IMAGE_SIZE = 8
 
@@ -66,8 +68,7 @@ def load_digits_split(
     """
     from sklearn.datasets import load_digits
 
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    check_int("seed", seed)
     test_fraction = _check_fraction("test_fraction", test_fraction)
     validation_fraction = _check_fraction(
         "validation_fraction", validation_fraction

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from companion.validation import check_int
+
 WEIGHT_NAMES = (
     "input_kernel",
     "recurrent_kernel",
@@ -58,13 +60,7 @@ class RNNConfig:
 
     def __post_init__(self):
         for name in ("features", "hidden", "classes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(
-                    f"{name} must be an int, got {type(value).__name__}"
-                )
-            if value < 1:
-                raise ValueError(f"{name} must be at least 1, got {value}")
+            check_int(name, getattr(self, name), minimum=1)
 
 
 def _shape(item) -> tuple:

@@ -16,6 +16,8 @@ import random
 
 import numpy as np
 
+from companion.validation import check_int
+
 FRAMEWORKS = ("torch", "tensorflow")
 
 
@@ -42,8 +44,7 @@ def seed_everything(
     PyTorch is set to use deterministic algorithms where they exist and to
     warn (not fail) where they do not.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    check_int("seed", seed)
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}")
     frameworks = _check_frameworks(frameworks)
@@ -74,10 +75,7 @@ def pin_threads(
     op runs); afterwards it raises ``RuntimeError``, which we turn into a
     clear message.
     """
-    if isinstance(count, bool) or not isinstance(count, int):
-        raise TypeError(f"count must be an int, got {type(count).__name__}")
-    if count < 1:
-        raise ValueError(f"count must be at least 1, got {count}")
+    check_int("count", count, minimum=1)
     frameworks = _check_frameworks(frameworks)
     settings = {}
     if "torch" in frameworks:

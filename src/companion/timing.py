@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from companion.validation import check_int
+
 
 @dataclass(frozen=True)
 class TimingResult:
@@ -89,14 +91,7 @@ def time_callable(
         ("repeats", repeats, 1),
         ("number", number, 1),
     ):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(
-                f"{name} must be an int, got {type(value).__name__}"
-            )
-        if value < smallest:
-            raise ValueError(
-                f"{name} must be at least {smallest}, got {value}"
-            )
+        check_int(name, value, minimum=smallest)
 
     start = time.perf_counter()
     for _ in range(warmup):

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from companion.digits import DigitsSplit, to_channels_last
+from companion.validation import check_int
 
 OPTIMIZERS = ("adam", "sgd")
 
@@ -40,16 +41,9 @@ class TrainingConfig:
     seed: int = 0  # data order
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size", "seed"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(
-                    f"{name} must be an int, got {type(value).__name__}"
-                )
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch_size must be at least 1")
-        if self.seed < 0:
-            raise ValueError(f"seed must be non-negative, got {self.seed}")
+        check_int("epochs", self.epochs, minimum=1)
+        check_int("batch_size", self.batch_size, minimum=1)
+        check_int("seed", self.seed, minimum=0)
         if not self.learning_rate > 0:
             raise ValueError(
                 f"learning_rate must be positive, got {self.learning_rate}"

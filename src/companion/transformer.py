@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from companion.validation import check_int
+
 #: Layer-norm epsilon used by both frameworks (PyTorch's default; Keras's is 1e-3).
 LAYER_NORM_EPSILON = 1e-5
 
@@ -53,12 +55,7 @@ class TransformerConfig:
             "num_classes": self.num_classes,
         }
         for name, value in sizes.items():
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(
-                    f"{name} must be an int, got {type(value).__name__}"
-                )
-            if value < 1:
-                raise ValueError(f"{name} must be positive, got {value}")
+            check_int(name, value, minimum=1)
         if self.model_dim % self.num_heads:
             raise ValueError(
                 f"model_dim ({self.model_dim}) must be divisible by num_heads ({self.num_heads})"
@@ -98,12 +95,7 @@ def synthetic_batch(
         raise TypeError(
             f"config must be a TransformerConfig, got {type(config).__name__}"
         )
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-        raise TypeError(
-            f"batch_size must be an int, got {type(batch_size).__name__}"
-        )
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    check_int("batch_size", batch_size, minimum=1)
     rng = np.random.default_rng(seed)
     shape = (batch_size, config.sequence_length, config.model_dim)
     x = rng.standard_normal(shape, dtype=np.float32)

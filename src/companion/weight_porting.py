@@ -47,6 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from companion.validation import check_int
+
 LAYERS = ("conv1", "conv2", "dense1", "dense2")
 CONV_LAYERS = LAYERS[:2]
 LAYOUTS = ("pytorch", "keras")
@@ -87,12 +89,7 @@ def flatten_permutation(channels: int, height: int, width: int) -> np.ndarray:
         ("height", height),
         ("width", width),
     ):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(
-                f"{name} must be an int, got {type(value).__name__}"
-            )
-        if value < 1:
-            raise ValueError(f"{name} must be positive, got {value}")
+        check_int(name, value, minimum=1)
     torch_index = np.arange(channels * height * width).reshape(
         channels, height, width
     )
