@@ -12,8 +12,8 @@ A GPU is used when one is visible (--device auto) and never required.
 Examples:
     python examples/benchmark.py
     python examples/benchmark.py --models cnn --modes torch-eager tf-function --repeats 5
-    python examples/benchmark.py --device cuda --modes torch-eager torch-compile \\
-        torch-compile-reduce-overhead --out results/
+    python examples/benchmark.py --models transformer --tasks predict --threads 2 \\
+        --modes torch-eager torch-compile tf-function-xla --out results/
 """
 
 from __future__ import annotations

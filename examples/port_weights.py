@@ -9,9 +9,10 @@ PyTorch's (C, H, W) and Keras's (H, W, C) flatten order.
 With --check, both files are loaded into the two frameworks' models and their
 logits on the digits test split are compared (the check fails above 1e-5).
 
-Examples:
+Examples (the first line makes a weights file to convert):
+    python examples/train_cnn.py --framework pytorch --epochs 2 --out runs/
     python examples/port_weights.py runs/weights-pytorch.safetensors runs/as-keras.safetensors
-    python examples/port_weights.py runs/weights-tensorflow.safetensors back.safetensors --check
+    python examples/port_weights.py runs/as-keras.safetensors back.safetensors --check
 """
 
 from __future__ import annotations

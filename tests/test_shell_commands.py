@@ -3,7 +3,7 @@
 Commands are collected from the shell blocks (bash, sh, shell, console) of
 README.md and of every built page (so the generated "Run this chapter" notes
 count too, in the form the copy button copies them), and from the
-``Examples:`` lines of the example scripts' docstrings. Each one is matched
+``Examples:`` section of each example script's docstring. Each one is matched
 against the table below, which says how it is run here; a command the table
 does not know fails the test, so a new command cannot slip through unrun.
 A block that is not meant to run is a ``{code-block}`` with
@@ -26,7 +26,9 @@ How each kind of command runs:
     as shown.
 ``python examples/<script>.py ...``
     as shown, from a scratch directory, with the arguments in SMALL_SETTINGS
-    lowered.
+    lowered. A command that reads what an earlier command of the same block
+    wrote (train, then convert the weights) runs after those earlier example
+    commands, in the same directory, as a reader pasting the block would.
 ``jupyter execute <chapter>.ipynb``
     for the chapter that executes fastest, on its downloaded notebook, in a
     fresh kernel; for the others, the notebook must be downloadable.
@@ -34,11 +36,13 @@ How each kind of command runs:
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shlex
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +71,8 @@ BIN = Path(sys.executable).parent
 class Command:
     text: str
     where: list[str] = field(default_factory=list)
+    #: Example commands shown before this one in the block where it first appears.
+    setup: list[str] = field(default_factory=list)
 
     @property
     def argv(self) -> list[str]:
@@ -111,36 +117,42 @@ def page_blocks(html_dir: Path, page: str) -> list[str]:
     return blocks
 
 
-def example_lines() -> list[tuple[str, str]]:
+def example_blocks() -> list[tuple[str, str]]:
+    """The ``Examples:`` section of each example script's docstring, as one shell block."""
     found = []
     for script in sorted((ROOT / "examples").glob("*.py")):
-        docstring = re.match(
-            r'\s*(?:#[^\n]*\n)*\s*"""(.*?)"""', script.read_text(encoding="utf-8"), re.S
-        )
-        for line in (docstring[1] if docstring else "").splitlines():
-            if line.strip().startswith(("python examples/", "python3 examples/")):
-                found.append((line.strip(), f"examples/{script.name}"))
+        docstring = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
+        section = re.search(r"^Examples[^\n]*:\n(.*?)(?:\n\S|\Z)", docstring, re.S | re.M)
+        if section:
+            found.append((textwrap.dedent(section[1]), f"examples/{script.name}"))
     return found
+
+
+def is_example(text: str) -> bool:
+    return text.startswith(("python examples/", "python3 examples/"))
 
 
 def collect_commands() -> dict[str, Command]:
     commands: dict[str, Command] = {}
 
-    def add(text: str, where: str) -> None:
-        # Each chapter's note names its own notebook: one command, run once.
-        text = re.sub(r"^jupyter execute \S+\.ipynb$", NOTEBOOK_COMMAND, text)
-        commands.setdefault(text, Command(text)).where.append(where)
+    def add_block(block: str, where: str) -> None:
+        shown: list[str] = []
+        for text in split_commands(block):
+            # Each chapter's note names its own notebook: one command, run once.
+            text = re.sub(r"^jupyter execute \S+\.ipynb$", NOTEBOOK_COMMAND, text)
+            if text not in commands:
+                commands[text] = Command(text, setup=[s for s in shown if is_example(s)])
+            commands[text].where.append(where)
+            shown.append(text)
 
     for block in readme_blocks():
-        for text in split_commands(block):
-            add(text, "README.md")
+        add_block(block, "README.md")
     if (HTML / "index.html").is_file():
         for page in source_pages():
             for block in page_blocks(HTML, page):
-                for text in split_commands(block):
-                    add(text, page)
-    for text, where in example_lines():
-        add(text, where)
+                add_block(block, page)
+    for block, where in example_blocks():
+        add_block(block, where)
     return commands
 
 
@@ -198,8 +210,14 @@ def run_command(command: Command, tmp_path: Path) -> tuple[subprocess.CompletedP
             ), "Session tests was successful"
     if argv[:3] in (["python", "-m", "companion"], ["python3", "-m", "companion"]):
         return run(python(argv), cwd=tmp_path), "torch"
-    if len(argv) >= 2 and argv[0] in {"python", "python3"} and argv[1].startswith("examples/"):
+    if is_example(command.text):
         (tmp_path / "examples").symlink_to(ROOT / "examples")
+        for earlier in command.setup:
+            done = run(lowered(python(shlex.split(earlier))), cwd=tmp_path)
+            assert done.returncode == 0, (
+                f"{earlier!r}, which {command.text!r} follows in {command.where[0]}, failed:\n"
+                f"{(done.stdout + done.stderr)[-3000:]}"
+            )
         return run(lowered(python(argv)), cwd=tmp_path), ""
     if command.text == NOTEBOOK_COMMAND:
         chapters = [p for p in command.where if p.startswith("chapters/")]
