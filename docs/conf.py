@@ -60,6 +60,8 @@ extensions = [
     "version_stamp",
     "mathml",
     "execution_report",
+    "stream_merging",
+    "timing_outputs",
     "reader_affordances",
     "sphinx_sitemap",
     "sphinxext.opengraph",

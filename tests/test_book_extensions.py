@@ -7,6 +7,12 @@ from pathlib import Path
 import claims
 import execution_fingerprint as fp
 import pytest
+import stream_merging
+import timing_outputs
+from docutils import nodes
+from docutils.utils import new_document
+from myst_nb.core import render
+from nbformat.v4 import new_output
 
 
 def write(path: Path, text: str) -> Path:
@@ -114,3 +120,64 @@ def test_claims_file_defaults(tmp_path):
 def test_the_books_claims_file_is_valid():
     data = claims.load_claims(Path(__file__).resolve().parents[1] / "docs" / "claims.yaml")
     assert len(data["claims"]) == 34
+
+
+def stdout_chunks(*texts: str) -> list:
+    return [new_output("stream", name="stdout", text=text) for text in texts]
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        ("print sees a tensor of shape (5,)\n", "done\n\n"),
+        ("print sees a tensor of shape", " (5,)\n", "done\n", "\n"),
+        ("print sees a tensor", " of shape (5,)\ndo", "ne\n\n"),
+    ],
+)
+def test_merged_streams_do_not_depend_on_chunk_boundaries(chunks):
+    merged = stream_merging.merge_streams(stdout_chunks(*chunks))
+    assert [o.text for o in merged] == ["print sees a tensor of shape (5,)\ndone\n"]
+
+
+def test_merging_keeps_other_outputs_and_puts_stdout_first():
+    outputs = [
+        new_output("stream", name="stderr", text="warning\n"),
+        new_output("stream", name="stdout", text="a"),
+        new_output("execute_result", data={"text/plain": "1"}, execution_count=1),
+        new_output("stream", name="stdout", text="b\n"),
+    ]
+    merged = stream_merging.merge_streams(outputs)
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in merged] == [
+        ("stream", "stdout", "ab\n"),
+        ("stream", "stderr", "warning\n"),
+        ("execute_result", None, None),
+    ]
+
+
+def test_myst_nb_renders_with_the_exact_merge(tmp_path):
+    from sphinx.testing.util import SphinxTestApp
+
+    (tmp_path / "conf.py").write_text("extensions = ['myst_nb', 'stream_merging']\n")
+    (tmp_path / "index.md").write_text("# Title\n")
+    SphinxTestApp(srcdir=tmp_path, status=None, warning=None).cleanup()
+    assert render.coalesce_streams is stream_merging.merge_streams
+
+
+def code_cell(*classes: str) -> nodes.container:
+    cell = nodes.container(classes=["cell", *classes], nb_element="cell_code")
+    cell += nodes.container(classes=["cell_input"], nb_element="cell_code_source")
+    cell += nodes.container(classes=["cell_output"], nb_element="cell_code_output")
+    return cell
+
+
+def test_only_timing_outputs_are_kept_out_of_search():
+    document = new_document("page")
+    document += [code_cell("tag_timing"), code_cell("tag_pytorch")]
+    timing_outputs.hide_from_search(None, document)
+    marked = [
+        (cell["classes"][1], part["nb_element"])
+        for cell in document.children
+        for part in cell.children
+        if "no-search" in part["classes"]
+    ]
+    assert marked == [("tag_timing", "cell_code_output")]

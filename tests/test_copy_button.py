@@ -19,6 +19,7 @@ Each page's run is about as long as the page's execution in the build.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import time
@@ -33,6 +34,7 @@ from book_html import (
 )
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from stream_merging import merge_streams
 
 pytestmark = pytest.mark.site
 
@@ -46,7 +48,11 @@ def published_notebook(html_dir, page) -> nbformat.NotebookNode:
 
 
 def visible_text(outputs: list) -> dict[str, str]:
-    """The parts of a cell's outputs that are compared: stdout and the text of the result."""
+    """The parts of a cell's outputs that are compared: stdout and the text of the result.
+
+    Stream chunks are merged as the page merges them (``stream_merging``).
+    """
+    outputs = merge_streams(copy.deepcopy(outputs))
     stdout = "".join(
         o.get("text", "") for o in outputs if o.output_type == "stream" and o.name == "stdout"
     )

@@ -8,9 +8,10 @@
   cache record itself and publishes the result as
   ``_sources/<page>.ipynb``: the prose, the code and the outputs the page
   shows. The hidden fingerprint cell (see ``execution_fingerprint``) is
-  dropped, per-run execution timestamps are removed and cells get numbered
-  ids instead of random ones, so two builds of the same outputs give the
-  same file.
+  dropped, per-run execution timestamps are removed, cells get numbered
+  ids instead of random ones and a cell's printed chunks are merged as on
+  the page (see ``stream_merging``), so two builds of the same outputs give
+  the same file.
 * **Launch-locally note.** A collapsed "Run this chapter on your machine"
   box under the version stamp of every executed chapter, with the commands
   that install the pinned packages and run the downloaded notebook.
@@ -33,6 +34,7 @@ from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx_design.shared import create_component
+from stream_merging import merge_streams
 
 LOGGER = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ def notebook_with_outputs(app: Sphinx, docname: str) -> nbformat.NotebookNode:
     for index, cell in enumerate(merged.cells):
         for key in VOLATILE_CELL_METADATA:
             cell.metadata.pop(key, None)
+        if cell.cell_type == "code" and app.config.nb_merge_streams:
+            cell.outputs = merge_streams(cell.outputs)  # as the page shows them
         # Reading MyST Markdown gives every cell a random id; number them instead.
         cell.id = f"cell-{index}"
     return merged
