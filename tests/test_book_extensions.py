@@ -154,12 +154,8 @@ def test_merging_keeps_other_outputs_and_puts_stdout_first():
     ]
 
 
-def test_myst_nb_renders_with_the_exact_merge(tmp_path):
-    from sphinx.testing.util import SphinxTestApp
-
-    (tmp_path / "conf.py").write_text("extensions = ['myst_nb', 'stream_merging']\n")
-    (tmp_path / "index.md").write_text("# Title\n")
-    SphinxTestApp(srcdir=tmp_path, status=None, warning=None).cleanup()
+def test_myst_nb_renders_with_the_exact_merge():
+    stream_merging.setup(None)
     assert render.coalesce_streams is stream_merging.merge_streams
 
 
