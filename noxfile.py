@@ -1,22 +1,37 @@
 """One entry point for building, checking and previewing the book.
 
-    nox -s docs       build the executed book strictly into docs/_build/html
-    nox -s tests      lint, unit tests and doctests, fixture-book tests, a fresh
-                      strict build of the book, then checks on the built site
-    nox -s examples   run every example script on small settings
-    nox -s lint       ruff check and format check
-    nox -s serve      rebuild on change and serve the book on http://127.0.0.1:8000
-    nox -s lock       re-resolve constraints.txt (deliberately, not in CI)
+    nox -s docs            build the executed book strictly into docs/_build/html
+    nox -s docs -- PAGE    the same, executing only PAGE (e.g. chapters/03-graph-capture);
+                           other pages come from the execution cache or are left out
+    nox -s tests           everything below, in order, on a fresh strict build, and
+                           a cost report in test-artifacts/cost.json
+    nox -s lint            ruff check and format check
+    nox -s unit            unit tests and doctests of companion and docs/_ext (no book)
+    nox -s examples        every example script on tiny settings
+    nox -s machinery       the build machinery on a small fixture book
+    nox -s reproduce       re-run every page's code in fresh kernels and compare with
+                           the built pages; render the book again and compare the files
+    nox -s reproduce -- PAGE   the same for one page
+    nox -s site            checks on the built site: structure, links, shell commands,
+                           a real browser
+    nox -s serve           rebuild on change and serve the book on http://127.0.0.1:8000
+    nox -s lock            re-resolve constraints.txt (deliberately, not in CI)
 
-Virtual environments are reused; a session reinstalls only when pyproject.toml
-or the lock file changed, so a repeated ``nox -s docs`` takes seconds.
+Every session but ``lock`` runs in one shared environment, ``.nox/book``,
+installed from pyproject.toml under the lock and reinstalled only when
+either file changes; so a repeated ``nox -s docs`` takes seconds, and the
+sessions share one execution cache.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
+import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import nox
@@ -24,89 +39,184 @@ import nox.command
 
 ROOT = Path(__file__).parent
 DOCS = ROOT / "docs"
-HTML = DOCS / "_build" / "html"
+BUILD = DOCS / "_build"
+HTML = BUILD / "html"
+DOCTREES = BUILD / "doctrees"  # next to the site, not in it (it would be published)
 LOCK = ROOT / "constraints.txt"
+ARTIFACTS = ROOT / "test-artifacts"
+BOOK_ENV = ROOT / ".nox" / "book"
+BIN = BOOK_ENV / ("Scripts" if os.name == "nt" else "bin")
 
-nox.options.default_venv_backend = "venv"
-nox.options.reuse_venv = "yes"
-nox.options.sessions = ["lint", "tests"]
+sys.path.insert(0, str(DOCS / "_ext"))
+from book_common import STRICT_SPHINX_ARGS  # noqa: E402
 
-# Strict: warnings are errors, keep going to report them all, nitpicky references.
-SPHINX_STRICT = ["-W", "--keep-going", "-n", "-T", "-b", "html"]
-QUIET_FRAMEWORKS = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"}
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["tests"]
+
+QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"}
 
 
-def install(session: nox.Session, extras: str) -> None:
-    """Install the project with ``extras`` under the lock, unless already done.
+# --- The shared environment ----------------------------------------------------------
 
-    With ``nox --no-venv`` the session runs in the current environment, which
-    must already hold the packages (tests/test_shell_commands.py runs the
-    README's ``nox`` commands this way inside the tests environment).
+
+def book_environment(session: nox.Session) -> None:
+    """Create or update ``.nox/book`` and run the session's commands from it.
+
+    Installed under the lock: the package with its ``docs`` and ``deploy``
+    extras, and the ``dev`` dependency group (tests and linters, which
+    ``pip install --group`` needs pip 25.1 or newer for). Skipped when
+    pyproject.toml and the lock are unchanged since the last install.
     """
-    if session.venv_backend == "none":
-        session.log(f"--no-venv: using the current environment as it is (needs .[{extras}])")
-        return
-    key = hashlib.sha256(
-        (ROOT / "pyproject.toml").read_bytes() + LOCK.read_bytes() + extras.encode()
-    ).hexdigest()
-    stamp = Path(session.virtualenv.location) / ".installed-for"
+    python = BIN / "python"
+    if not python.exists():
+        session.run(sys.executable, "-m", "venv", str(BOOK_ENV), external=True)
+    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + LOCK.read_bytes()).hexdigest()
+    stamp = BOOK_ENV / ".installed-for"
     if stamp.exists() and stamp.read_text() == key:
-        session.log("environment is up to date with pyproject.toml and the lock")
-        return
-    session.install("-c", str(LOCK), "-e", f".[{extras}]")
-    stamp.write_text(key)
+        session.log("environment .nox/book is up to date with pyproject.toml and the lock")
+    else:
+        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        session.run(*pip, "-c", str(LOCK), "pip", external=True)
+        session.run(*pip, "-c", str(LOCK), "-e", ".[docs,deploy]", "--group", "dev", external=True)
+        stamp.write_text(key)
+    session.env["VIRTUAL_ENV"] = str(BOOK_ENV)
+    session.env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
-# Sphinx's saved environment goes next to the site, not into it (where it
-# would be published with the HTML).
-DOCTREES = DOCS / "_build" / "doctrees"
+def run(session: nox.Session, program: str, *args: str, **kwargs) -> None:
+    """Run a program of the shared environment."""
+    session.run(
+        str(BIN / program), *args, external=True, env={**QUIET, **kwargs.pop("env", {})}, **kwargs
+    )
 
 
-def build_book(session: nox.Session, *, fresh: bool = False) -> None:
-    args = [*SPHINX_STRICT, "-d", str(DOCTREES), str(DOCS), str(HTML)]
+# --- Building the book ---------------------------------------------------------------
+
+
+def page_name(argument: str) -> str:
+    """``docs/chapters/03-x.md`` or ``chapters/03-x`` -> ``chapters/03-x``."""
+    name = argument.removeprefix("docs/").removesuffix(".md")
+    if not (DOCS / f"{name}.md").is_file():
+        raise ValueError(
+            f"no page {name!r}: expected a path under docs/, e.g. chapters/01-introduction"
+        )
+    return name
+
+
+def pages_from(session: nox.Session) -> list[str]:
+    try:
+        return [page_name(a) for a in session.posargs if not a.startswith("-")]
+    except ValueError as error:
+        session.error(str(error))
+
+
+def build_book(session: nox.Session, *, fresh: bool = False, only: list[str] = ()) -> None:
+    args = [*STRICT_SPHINX_ARGS, "-b", "html", "-j", "auto", "-d", str(DOCTREES)]
     if fresh:
         # Re-read every page (outputs still come from the execution cache), so
         # a warning in a page that did not change cannot hide behind the
         # saved environment.
         args.insert(0, "-E")
-    session.run("sphinx-build", *args, env=QUIET_FRAMEWORKS)
+    if only:
+        args += ["-D", f"execution_only={','.join(only)}"]
+    run(session, "sphinx-build", *args, str(DOCS), str(HTML))
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the executed book into docs/_build/html (warnings are errors)."""
-    install(session, "docs,deploy")
-    build_book(session, fresh="--fresh" in session.posargs)
+    book_environment(session)
+    build_book(session, fresh="--fresh" in session.posargs, only=pages_from(session))
     session.log(f"open {HTML / 'index.html'}")
 
 
 @nox.session
 def serve(session: nox.Session) -> None:
     """Rebuild on every change to docs/ or src/ and serve on http://127.0.0.1:8000."""
-    install(session, "dev")
-    session.run(
+    book_environment(session)
+    run(
+        session,
         "sphinx-autobuild",
-        *SPHINX_STRICT,
-        "--watch",
-        str(ROOT / "src"),
-        "--ignore",
-        str(DOCS / "_build"),
-        "--port",
-        "8000",
-        "-d",
-        str(DOCTREES),
-        str(DOCS),
-        str(HTML),
-        env=QUIET_FRAMEWORKS,
+        *STRICT_SPHINX_ARGS,
+        *("--watch", str(ROOT / "src"), "--ignore", str(BUILD), "--port", "8000"),
+        *("-d", str(DOCTREES), str(DOCS), str(HTML)),
     )
+
+
+# --- Checks ----------------------------------------------------------------------------
+
+
+def lint_all(session: nox.Session) -> None:
+    run(session, "ruff", "check", ".")
+    run(session, "ruff", "format", "--check", ".")
+
+
+def pytest(session: nox.Session, *args: str, env: dict | None = None) -> None:
+    extra = [a for a in session.posargs if a.startswith("-")]
+    run(session, "pytest", *args, *extra, env=env or {})
+
+
+def unit_tests(session: nox.Session) -> None:
+    pytest(session, "-n", "auto", "--doctest-modules", "tests/unit", "src/companion", "docs/_ext")
+
+
+def example_tests(session: nox.Session) -> None:
+    pytest(session, "-n", "auto", "tests/examples")
+
+
+def machinery_tests(session: nox.Session) -> None:
+    pytest(session, "tests/machinery")
+
+
+def reproduce_tests(session: nox.Session, pages: list[str] = ()) -> None:
+    pytest(session, "tests/reproduce", env={"BOOK_PAGES": ",".join(pages)})
+
+
+def site_tests(session: nox.Session) -> None:
+    ensure_chromium(session)
+    pytest(session, "--durations=10", "tests/site")
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting."""
-    install(session, "lint")
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
+    book_environment(session)
+    lint_all(session)
+
+
+@nox.session
+def unit(session: nox.Session) -> None:
+    """Unit tests and doctests of the companion package and the book's extensions."""
+    book_environment(session)
+    unit_tests(session)
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    """Run each example script on tiny settings, as a reader would, and check its output."""
+    book_environment(session)
+    example_tests(session)
+
+
+@nox.session
+def machinery(session: nox.Session) -> None:
+    """The build machinery (tabs, cache, claims, scheduling) on a small fixture book."""
+    book_environment(session)
+    machinery_tests(session)
+
+
+@nox.session
+def reproduce(session: nox.Session) -> None:
+    """Re-run the built pages' code in fresh kernels; render again and compare (needs a build)."""
+    book_environment(session)
+    reproduce_tests(session, pages_from(session))
+
+
+@nox.session
+def site(session: nox.Session) -> None:
+    """Checks on the built site in docs/_build/html, a real browser included (needs a build)."""
+    book_environment(session)
+    site_tests(session)
 
 
 CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
@@ -142,85 +252,98 @@ def ensure_chromium(session: nox.Session) -> None:
         session.error(f"{why}; apt-get installed chromium but {CHROMIUM} is still missing")
 
 
+# --- Everything, with its cost ------------------------------------------------------
+
+
+class CostReport:
+    """Seconds per phase of ``nox -s tests`` and per chapter execution, as JSON and a table."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self.started = time.monotonic()
+
+    @contextmanager
+    def phase(self, name: str):
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.phases[name] = round(time.monotonic() - started, 1)
+
+    def chapters(self) -> dict[str, dict]:
+        """Per page: seconds of each execution in this run, by phase."""
+        sources = {
+            "build": BUILD / "execution-runs.json",
+            "reproduce": ARTIFACTS / "reproduce-runs.json",
+        }
+        pages: dict[str, dict] = {}
+        for phase, path in sources.items():
+            if phase not in self.phases or not path.is_file():
+                continue
+            for page, run in json.loads(path.read_text(encoding="utf-8")).items():
+                record = pages.setdefault(page, {"executions": 0, "seconds": {}})
+                record["executions"] += 1
+                record["seconds"][phase] = run["seconds"]
+        return dict(sorted(pages.items()))
+
+    def write(self, session: nox.Session) -> None:
+        total = round(time.monotonic() - self.started, 1)
+        report = {"total_seconds": total, "phases": self.phases, "chapters": self.chapters()}
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "cost.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+        lines = [f"{'phase':<14}{'seconds':>9}"]
+        lines += [f"{name:<14}{seconds:9.1f}" for name, seconds in self.phases.items()]
+        lines += [f"{'total':<14}{total:9.1f}", "", f"{'page':<36}{'runs':>5}  seconds by phase"]
+        for page, record in report["chapters"].items():
+            by_phase = ", ".join(f"{p} {s:.1f}" for p, s in record["seconds"].items())
+            lines.append(f"{page:<36}{record['executions']:>5}  {by_phase}")
+        session.log("cost of this run (test-artifacts/cost.json):\n" + "\n".join(lines))
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Everything that can break: lint, unit and doctests, the book build, site checks.
+    """Everything that can break, on a fresh strict build, with a cost report.
 
-    The site checks include snippet, copy-button and shell-command runs, the
-    browser tests (screenshots and page sizes land in test-artifacts/) and a
-    second clean build of the book compared with the first.
+    Lint, unit tests and doctests, the examples, the fixture-book machinery,
+    a strict build of the whole book (executing what the cache lacks), the
+    reproduction of every page in fresh kernels and a second rendering, and
+    the checks on the built site. Each chapter executes at most twice: once
+    in the build (none if cached) and once in the reproduction.
     """
-    install(session, "dev")
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
-    if "--collect-only" not in session.posargs:
-        ensure_chromium(session)
-        shutil.rmtree(ROOT / "test-artifacts", ignore_errors=True)
-    pytest = ["pytest", *session.posargs]
-    session.run(
-        *pytest,
-        "-m",
-        "not site",
-        "--doctest-modules",
-        "src/companion",
-        "tests",
-        env=QUIET_FRAMEWORKS,
-    )
-    build_book(session, fresh=True)
-    session.run(*pytest, "-m", "site", "--durations=15", "tests", env=QUIET_FRAMEWORKS)
+    cost = CostReport()
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    try:
+        with cost.phase("environment"):
+            book_environment(session)
+        with cost.phase("lint"):
+            lint_all(session)
+        with cost.phase("unit"):
+            unit_tests(session)
+        with cost.phase("examples"):
+            example_tests(session)
+        with cost.phase("machinery"):
+            machinery_tests(session)
+        with cost.phase("build"):
+            build_book(session, fresh=True)
+        with cost.phase("reproduce"):
+            reproduce_tests(session)
+        with cost.phase("site"):
+            site_tests(session)
+    finally:
+        cost.write(session)
 
 
-@nox.session
-def examples(session: nox.Session) -> None:
-    """Run each example script on small settings, as a reader would."""
-    install(session, "deploy")
-    for script, args in EXAMPLE_RUNS.items():
-        session.run("python", str(ROOT / "examples" / script), *args, env=QUIET_FRAMEWORKS)
-
-
-#: How ``nox -s examples`` runs each script: small settings that finish quickly.
-EXAMPLE_RUNS: dict[str, list[str]] = {
-    "gradient_graph.py": ["--x", "3.0", "--out", str(ROOT / "docs" / "_build" / "examples")],
-    "train_cnn.py": [
-        "--framework",
-        "pytorch",
-        "--epochs",
-        "1",
-        "--out",
-        str(ROOT / "docs" / "_build" / "examples"),
-    ],
-    "port_weights.py": [
-        str(ROOT / "docs" / "_build" / "examples" / "weights-pytorch.safetensors"),
-        str(ROOT / "docs" / "_build" / "examples" / "weights-pytorch-as-keras.safetensors"),
-        "--check",
-        "--force",
-    ],
-    "export_model.py": [
-        "--framework",
-        "pytorch",
-        "--format",
-        "onnx",
-        "--out",
-        str(ROOT / "docs" / "_build" / "examples" / "export"),
-        "--epochs",
-        "1",
-    ],
-    "benchmark.py": [
-        *("--models", "cnn", "--modes", "torch-eager", "tf-function", "keras-on-batch"),
-        *("--repeats", "2", "--number", "1", "--threads", "1", "--device", "cpu"),
-        *("--out", str(ROOT / "docs" / "_build" / "examples")),
-    ],
-}
-
-
-@nox.session(reuse_venv=False)
+@nox.session(venv_backend="venv", reuse_venv=False)
 def lock(session: nox.Session) -> None:
     """Resolve every extra afresh and write constraints.txt."""
-    session.install("-e", ".[dev]")
-    frozen = session.run("python", "-m", "pip", "freeze", "--exclude-editable", silent=True)
+    session.install("pip>=25.1")
+    session.install("-e", ".[docs,deploy]", "--group", "dev")
+    frozen = session.run(
+        "python", "-m", "pip", "freeze", "--all", "--exclude-editable", silent=True
+    )
     lines = []
     for line in sorted(frozen.splitlines(), key=str.lower):
-        if not line or line.startswith(("#", "-e")):
+        if not line or line.startswith(("#", "-e", "setuptools==", "wheel==")):
             continue
         # "torch==2.13.0+cpu" would not resolve where only the plain release
         # exists; "==2.13.0" still selects the +cpu build where one is offered.

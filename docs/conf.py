@@ -1,50 +1,26 @@
 """Sphinx configuration for the executable PyTorch-versus-TensorFlow book.
 
-Build with ``nox -s docs``, which runs ``sphinx-build -W --keep-going -n``:
-every warning is an error, and every chapter is executed (or taken from the
-execution cache when nothing it depends on changed).
+Build with ``nox -s docs``, which runs ``sphinx-build -W --keep-going -n -T``
+(the arguments are defined once, in ``_ext/book_common.py``): every warning
+is an error, and every chapter is executed, several at a time, or taken from
+the execution cache when nothing it depends on changed.
+
+This file only assigns settings. What must act (write the kernel's profile,
+set its environment, read the commit for the footer) is done by the
+extensions in ``_ext/`` when Sphinx starts, on ``config-inited``.
 """
 
-import datetime
 import os
-import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 DOCS = Path(__file__).parent.resolve()
 ROOT = DOCS.parent
+BUILD = DOCS / "_build"
 sys.path.insert(0, str(DOCS / "_ext"))
 
-from companion.environment import package_versions
-
-# --- The kernel that executes the chapters -----------------------------------
-# The kernel inherits this process's environment. Set it before any kernel starts.
-KERNEL_HOME = DOCS / "_build" / ".ipython"
-_kernel_config = KERNEL_HOME / "profile_default" / "ipython_kernel_config.py"
-_kernel_config.parent.mkdir(parents=True, exist_ok=True)
-_wanted = (DOCS / "_ext" / "kernel_config.py").read_text(encoding="utf-8")
-if not _kernel_config.exists() or _kernel_config.read_text(encoding="utf-8") != _wanted:
-    _kernel_config.write_text(_wanted, encoding="utf-8")
-os.environ["IPYTHONDIR"] = str(KERNEL_HOME)
-# TensorFlow's C++ INFO and WARNING lines; oneDNN stays on (see chapter on performance).
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# Fixed timestamps in figures (matplotlib writes the date into SVG metadata).
-os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
-os.environ.setdefault("PYTHONHASHSEED", "0")
-# torch.compile's generated code is cached where the build controls it.
-os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(DOCS / "_build" / ".inductor-cache"))
-
-# Editing a local extension changes how every page is read: re-read them all
-# (outputs come from the execution cache, so nothing is re-executed).
-import hashlib
-
-book_extensions_hash = hashlib.sha256(
-    b"".join(path.read_bytes() for path in sorted((DOCS / "_ext").glob("*.py")))
-).hexdigest()[:16]
-
 # --- Project -----------------------------------------------------------------
-_versions = package_versions(["torch", "tensorflow", "keras"])
 project = "PyTorch and TensorFlow, side by side"
 author = "The book's authors"
 copyright = "2026, the book's authors"
@@ -55,11 +31,13 @@ extensions = [
     "sphinx_design",
     "sphinx_copybutton",
     "framework_tabs",
-    "claims",
+    "kernel_setup",
     "execution_fingerprint",
-    "version_stamp",
-    "mathml",
+    "execution_scheduler",
     "execution_report",
+    "provenance",
+    "claims",
+    "mathml",
     "stream_merging",
     "timing_outputs",
     "reader_affordances",
@@ -78,7 +56,7 @@ myst_enable_extensions = ["colon_fence", "dollarmath", "amsmath", "deflist", "at
 myst_heading_anchors = 3
 
 nb_execution_mode = "cache"
-nb_execution_cache_path = str(DOCS / "_build" / ".jupyter_cache")
+nb_execution_cache_path = str(BUILD / ".jupyter_cache")
 # A failing cell is a warning (so an error under -W) rather than an exception:
 # the build goes on and reports every failing chapter at once, and the
 # execution_report extension names the cell and re-executes failed chapters.
@@ -90,37 +68,47 @@ nb_execution_excludepatterns: list[str] = []  # every chapter runs: keep this em
 nb_merge_streams = True
 nb_output_stderr = "show"
 
+# --- Executing the chapters ------------------------------------------------------
+# Chapters execute before Sphinx reads them, one per CPU at a time; a chapter
+# with `book: {execute_alone: true}` in its front matter runs while no other
+# does (see _ext/execution_scheduler.py). `nox -s docs -- <page>` sets
+# execution_only to build one chapter.
+execution_workers = 0  # one per CPU
+
+# The kernel's IPython profile and environment (see _ext/kernel_setup.py).
+kernel_config_file = str(DOCS / "_kernel" / "kernel_config.py")
+kernel_home = str(BUILD / ".ipython")
+kernel_environment = {
+    # TensorFlow's C++ INFO and WARNING lines; oneDNN stays on (see the
+    # chapter on performance).
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    # Fixed timestamps in figures (matplotlib writes the date into SVG metadata).
+    "SOURCE_DATE_EPOCH": "1767225600",
+    "PYTHONHASHSEED": "0",
+    # torch.compile's generated code is cached where the build controls it.
+    "TORCHINDUCTOR_CACHE_DIR": str(BUILD / ".inductor-cache"),
+}
+
+# What a chapter's cached outputs depend on besides its code (see
+# _ext/execution_fingerprint.py): the companion modules it imports, the
+# kernel settings, and the distributions the kernel can import. Test-only
+# and docs-only tools are not in this closure, so every session shares the cache.
 fingerprint_package_dir = str(ROOT / "src" / "companion")
-fingerprint_extra_files = [str(DOCS / "_ext" / "kernel_config.py")]
+fingerprint_extra_files = [kernel_config_file]
+fingerprint_distributions = ["companion[deploy]", "ipykernel"]
 
 framework_tabs = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
 claims_file = "claims.yaml"
 claims_ledger_docname = "appendix/ledger"
-version_stamp_patterns = ["chapters/*", "appendix/*"]
+
+# The versions every executed page and the footer name (see _ext/provenance.py).
+provenance_packages = {"torch": "PyTorch", "tensorflow": "TensorFlow", "keras": "Keras"}
+provenance_distribution_aliases = {
+    "tensorflow": ["tensorflow", "tensorflow-cpu", "tensorflow-macos"],
+}
+provenance_stamp_patterns = ["chapters/*", "appendix/*"]
 
 # --- HTML ----------------------------------------------------------------------
-# The build date (UTC, day only) and commit shown in every page's footer. The
-# date is the one part of a page that differs between two builds of the same
-# commit on different days; tests/test_determinism.py masks it.
-build_date = datetime.datetime.now(datetime.UTC).date().isoformat()
-
-
-def _git_commit() -> str:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return ""  # not a git checkout (e.g. an unpacked archive): leave the commit out
-    return result.stdout.strip()
-
-
-build_commit = _git_commit()
-
 # Where the book is published. Read the Docs sets READTHEDOCS_CANONICAL_URL and
 # the GitHub Pages workflow sets BOOK_BASE_URL; a local build points at the
 # preview server of `nox -s serve`. Used for sitemap.xml, canonical links,
@@ -129,9 +117,7 @@ html_baseurl = (
     os.environ.get("BOOK_BASE_URL")
     or os.environ.get("READTHEDOCS_CANONICAL_URL")
     or "http://127.0.0.1:8000/"
-)
-if not html_baseurl.endswith("/"):
-    html_baseurl += "/"
+).rstrip("/") + "/"
 
 # sitemap.xml: one URL per page, no language or version segment in the path.
 sitemap_url_scheme = "{link}"
@@ -178,13 +164,6 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "use_repository_button": False,
     "navigation_with_keys": False,
-    "extra_footer": (
-        f'Built on <span class="build-date">{build_date}</span>'
-        + (f" from commit <code>{build_commit}</code>" if build_commit else "")
-        + " with "
-        + ", ".join(f"{name} {ver}" for name, ver in _versions.items())
-        + ". Every output was produced by the code above it when the book was built."
-    ),
 }
 
 # Copy only the code: strip prompts from doctest and shell blocks, and never
@@ -194,5 +173,5 @@ copybutton_prompt_text = r">>> |\.\.\. |\$ "
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = True
 copybutton_remove_prompts = True
-# tests/test_copy_button.py reads these settings back from the built
-# _static/copybutton.js and checks that what the button copies runs.
+# The tests read these settings back from the built _static/copybutton.js
+# and check that what the button copies runs (tests/reproduce/).

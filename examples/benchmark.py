@@ -9,7 +9,11 @@ over PyTorch eager into benchmark.svg (or .png).
 
 A GPU is used when one is visible (--device auto) and never required.
 
+``--quick`` runs a first try in seconds: two rounds of one call each, the
+CNN only, and no mode that compiles (torch.compile, TorchScript, XLA).
+
 Examples:
+    python examples/benchmark.py --quick
     python examples/benchmark.py
     python examples/benchmark.py --models cnn --modes torch-eager tf-function --repeats 5
     python examples/benchmark.py --models transformer --tasks predict --threads 2 \\
@@ -28,6 +32,8 @@ from companion.quiet import quiet_tensorflow_logs
 MODELS = ("cnn", "transformer")
 TASKS = ("train", "predict")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+#: The modes ``--quick`` keeps: no compiler runs in any of them.
+QUICK_MODES = ("torch-eager", "tf-eager", "tf-function", "keras-on-batch")
 
 
 class Parser(argparse.ArgumentParser):
@@ -125,9 +131,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="let torch.compile reuse its on-disk cache (default: start each compile cold)",
     )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=(
+            "tiny settings for a first try: 2 rounds of 1 call, 1 warm-up, the CNN only, "
+            "and no torch.compile, TorchScript or XLA mode (overrides those options)"
+        ),
+    )
     parser.add_argument("--out", type=Path, default=Path("."), help="output directory")
     parser.add_argument("--format", choices=["svg", "png"], default="svg", help="plot format")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.repeats, args.number, args.warmup, args.models = 2, 1, 1, ["cnn"]
+        args.modes = [m for m in args.modes if m in QUICK_MODES]
     if "torch-eager" not in args.modes:
         args.modes.insert(0, "torch-eager")  # the baseline every ratio is taken against
     args.modes = list(dict.fromkeys(args.modes))

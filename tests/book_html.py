@@ -8,10 +8,13 @@ cover whatever chapters exist.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+from book_common import is_text_notebook
 from bs4 import BeautifulSoup, Tag
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,12 +34,34 @@ def source_pages() -> list[str]:
 
 def executed_pages() -> list[str]:
     """Docnames of the pages MyST-NB executes (MyST Markdown with notebook front matter)."""
-    pages = []
-    for page in source_pages():
-        text = (DOCS / f"{page}.md").read_text(encoding="utf-8")
-        if text.startswith("---") and "kernelspec:" in text.split("---", 2)[1]:
-            pages.append(page)
-    return pages
+    return [
+        page
+        for page in source_pages()
+        if is_text_notebook((DOCS / f"{page}.md").read_text(encoding="utf-8"))
+    ]
+
+
+def selected_pages() -> list[str]:
+    """The executed pages, or those named in ``BOOK_PAGES`` (``nox -s reproduce -- PAGE``)."""
+    wanted = [p for p in os.environ.get("BOOK_PAGES", "").split(",") if p]
+    pages = executed_pages()
+    unknown = sorted(set(wanted) - set(pages))
+    if unknown:
+        raise ValueError(f"BOOK_PAGES names pages that are not executed pages: {unknown}")
+    return [p for p in pages if p in wanted] if wanted else pages
+
+
+def front_matter(page: str) -> dict:
+    """The YAML front matter of a page's source (empty if it has none)."""
+    text = (DOCS / f"{page}.md").read_text(encoding="utf-8")
+    if not text.startswith("---"):
+        return {}
+    return yaml.safe_load(text.split("---", 2)[1]) or {}
+
+
+def executes_alone(page: str) -> bool:
+    """Whether the page asks to run while no other page does (``book: {execute_alone: true}``)."""
+    return bool((front_matter(page).get("book") or {}).get("execute_alone"))
 
 
 def chapter_pages() -> list[str]:

@@ -1,4 +1,11 @@
-"""Shared paths and settings for the test suite."""
+"""Paths, import locations and the fixtures that tests in several folders share.
+
+The tests are split by cost, each folder runnable alone (see noxfile.py):
+``unit/`` (the companion package and docs/_ext, no book), ``examples/`` (the
+example scripts on tiny settings), ``machinery/`` (a small fixture book),
+``reproduce/`` (fresh-kernel re-runs of the built book and a second
+rendering) and ``site/`` (checks on an existing build, a browser included).
+"""
 
 from __future__ import annotations
 
@@ -8,23 +15,38 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs"
-HTML = DOCS / "_build" / "html"
-
-# The book's Sphinx extensions are plain modules in docs/_ext; book_html.py,
-# the tests' shared reader of the built site, sits next to this file.
-sys.path.insert(0, str(DOCS / "_ext"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+TESTS = Path(__file__).resolve().parent
+# The book's Sphinx extensions are plain modules in docs/_ext; the tests'
+# shared readers of the built site (book_html.py and friends) sit here.
+sys.path.insert(0, str(TESTS.parent / "docs" / "_ext"))
+sys.path.insert(0, str(TESTS))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-# The fixture book is data for test_book_machinery, not tests.
-collect_ignore = ["fixtures"]
+from book_html import HTML  # noqa: E402
+
+# The fixture book is data for tests/machinery, not tests.
+collect_ignore = ["machinery/fixtures"]
 
 
 @pytest.fixture(scope="session")
 def built_html() -> Path:
-    """The built book; ``nox -s tests`` builds it before the site checks run."""
+    """The built book; ``nox -s tests`` builds it before the checks that need it run."""
     if not (HTML / "index.html").is_file():
         pytest.fail(f"no built book at {HTML}: run `nox -s docs` first")
     return HTML
+
+
+@pytest.fixture(scope="session")
+def digits_split():
+    """The digits data, split as every chapter splits it (seed 0)."""
+    from companion.digits import load_digits_split
+
+    return load_digits_split(seed=0)
+
+
+@pytest.fixture
+def example():
+    """``example("train_cnn.py", "--epochs", "1")`` runs an example script."""
+    from example_scripts import run_example
+
+    return run_example

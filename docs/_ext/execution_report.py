@@ -21,6 +21,7 @@ import json
 import re
 from pathlib import Path
 
+from book_common import WARNING_TYPE
 from docutils import nodes
 from myst_nb.sphinx_ import NbMetadataCollector
 from sphinx.application import Sphinx
@@ -62,7 +63,12 @@ def report_failure(app: Sphinx, doctree: nodes.document) -> None:
     cell = culprit_cell(doctree)
     if cell is None:
         what = failure.get("error") or "an error"
-        LOGGER.warning(f"execution failed with {what}", location=docname, type="execution")
+        LOGGER.warning(
+            f"execution failed with {what}",
+            location=docname,
+            type=WARNING_TYPE,
+            subtype="execution",
+        )
         return
     traceback = traceback_of(cell)
     if failure.get("error") == "CellTimeoutError":
@@ -77,7 +83,8 @@ def report_failure(app: Sphinx, doctree: nodes.document) -> None:
     LOGGER.warning(
         f"code cell {cell['cell_index']} {verb}; it starts with: {source[0] if source else ''!r}",
         location=(docname, cell.line),
-        type="execution",
+        type=WARNING_TYPE,
+        subtype="execution",
     )
 
 

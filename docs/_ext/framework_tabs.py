@@ -15,6 +15,7 @@ cells, and anything that is not a code cell, end a run and render normally.
 
 from __future__ import annotations
 
+from book_common import PRIORITY_FRAMEWORK_TABS
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
@@ -82,10 +83,7 @@ def build_tab_set(cells: list[nodes.Node], frameworks: dict[str, str]) -> nodes.
 class FrameworkTabsTransform(SphinxTransform):
     """Wrap runs of framework-tagged cells into synchronized tab sets."""
 
-    # Run late among read-time transforms: MyST-NB has built the cells in the
-    # parser already, and sphinx-design turns tab sets into HTML at priority
-    # 200 of the post-transforms, which come after all of these.
-    default_priority = 900
+    default_priority = PRIORITY_FRAMEWORK_TABS
 
     def apply(self, **kwargs) -> None:
         frameworks = self.config.framework_tabs

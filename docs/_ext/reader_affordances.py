@@ -27,6 +27,12 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 import nbformat
+from book_common import (
+    FINGERPRINT_MARKER,
+    PRIORITY_LAUNCH_NOTE,
+    WARNING_TYPE,
+    is_executed_page,
+)
 from docutils import nodes
 from jupyter_cache import get_cache
 from myst_nb.sphinx_ import NbMetadataCollector
@@ -38,12 +44,11 @@ from stream_merging import merge_streams
 
 LOGGER = logging.getLogger(__name__)
 
-FINGERPRINT_MARKER = "# Added by the book build"
 # Cell metadata written by the executor that changes on every run.
 VOLATILE_CELL_METADATA = ("execution",)
 
 
-def executed(env, docname: str) -> bool:
+def executed_successfully(env, docname: str) -> bool:
     data = NbMetadataCollector.get_exec_data(env, docname)
     return bool(data and data.get("succeeded"))
 
@@ -71,7 +76,7 @@ def notebook_with_outputs(app: Sphinx, docname: str) -> nbformat.NotebookNode:
 
 def publish_notebook(app: Sphinx, pagename: str, templatename, context: dict, doctree) -> None:
     """Write ``_sources/<page>.ipynb`` and tell the theme to offer it for download."""
-    if doctree is None or not executed(app.env, pagename):
+    if doctree is None or not executed_successfully(app.env, pagename):
         return
     try:
         notebook = notebook_with_outputs(app, pagename)
@@ -79,7 +84,8 @@ def publish_notebook(app: Sphinx, pagename: str, templatename, context: dict, do
         LOGGER.warning(
             f"no executed notebook to offer for download ({error!r})",
             location=pagename,
-            type="reader",
+            type=WARNING_TYPE,
+            subtype="reader",
         )
         return
     relative = f"{pagename}.ipynb"
@@ -143,13 +149,13 @@ def launch_note(notebook_name: str, source_path: str) -> nodes.Element:
 class LaunchNoteTransform(SphinxTransform):
     """Put the launch-locally note under the version stamp of every executed chapter."""
 
-    default_priority = 895  # after the version stamp (890)
+    default_priority = PRIORITY_LAUNCH_NOTE
 
     def apply(self, **kwargs) -> None:
         docname = self.env.docname
         if not any(fnmatch(docname, p) for p in self.config.launch_note_patterns):
             return
-        if "kernelspec" not in self.env.metadata.get(docname, {}):
+        if not is_executed_page(self.env, docname):
             return
         stamp = next(
             (n for n in self.document.findall(nodes.container) if "version-stamp" in n["classes"]),

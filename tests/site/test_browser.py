@@ -48,8 +48,6 @@ from book_html import (
     source_pages,
 )
 
-pytestmark = pytest.mark.site
-
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")

@@ -1,19 +1,9 @@
 """examples/train_cnn.py and examples/port_weights.py, run as a reader would, on tiny settings."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def run(script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True
-    )
+from example_scripts import run_example as run
 
 
 @pytest.fixture(scope="module")

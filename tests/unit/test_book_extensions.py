@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import claims
 import execution_fingerprint as fp
 import pytest
+import scheduling
 import stream_merging
 import timing_outputs
+from book_common import is_text_notebook
+from book_html import DOCS
+from claims import model as claims
 from docutils import nodes
 from docutils.utils import new_document
 from myst_nb.core import render
@@ -71,24 +74,55 @@ def test_fingerprint_changes_with_content_and_environment(package):
     assert fp.fingerprint(files, package, "torch==1") != first
 
 
-def test_import_pattern_finds_companion_imports_in_cells():
+def test_import_pattern_finds_the_packages_imports_in_cells():
     text = (
         "```{code-cell}\nimport companion.x\nfrom companion.y import z\nimport companionship\n```"
     )
-    assert fp.IMPORT_PATTERN.findall(text) == ["companion.x", "companion.y"]
+    assert fp.import_pattern("companion").findall(text) == ["companion.x", "companion.y"]
 
 
 def test_only_text_notebooks_get_a_fingerprint():
-    assert fp.is_text_notebook("---\njupytext:\n  x: 1\nkernelspec:\n  name: python3\n---\n# T")
-    assert not fp.is_text_notebook("# Just prose\n")
-    assert not fp.is_text_notebook("---\ntitle: front matter only\n---\n# T")
+    assert is_text_notebook("---\njupytext:\n  x: 1\nkernelspec:\n  name: python3\n---\n# T")
+    assert not is_text_notebook("# Just prose\n")
+    assert not is_text_notebook("---\ntitle: front matter only\n---\n# T")
 
 
-def test_installed_distributions_include_the_pinned_frameworks():
-    listing = fp.installed_distributions()
-    assert "torch==2.13.0" in listing
-    assert "keras==" in listing
-    assert "companion==" not in listing
+def test_the_distribution_closure_follows_requirements_and_extras():
+    closure = fp.distribution_closure(["companion[deploy]"])
+    assert closure["torch"].startswith("2.13.0")
+    assert "keras" in closure
+    assert "numpy" in closure  # a requirement of a requirement
+    assert "onnxruntime" in closure  # from the deploy extra
+    assert "pytest" not in closure  # a test-only tool
+    assert "sphinx" not in closure  # a docs-only tool
+    assert "onnxruntime" not in fp.distribution_closure(["companion"])
+
+
+def test_a_root_that_is_not_installed_is_a_configuration_error():
+    from sphinx.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not installed"):
+        fp.distribution_closure(["no-such-distribution-here"])
+
+
+def test_jobs_marked_alone_run_while_no_other_job_does():
+    import time
+
+    def sleep(seconds):
+        return lambda: time.sleep(seconds) or seconds
+
+    jobs = [
+        scheduling.Job("a", sleep(0.2)),
+        scheduling.Job("b", sleep(0.2)),
+        scheduling.Job("solo", sleep(0.1), alone=True),
+    ]
+    outcomes = {o.name: o for o in scheduling.run_jobs(jobs, workers=2)}
+    assert outcomes["solo"].alongside == []
+    assert outcomes["a"].alongside == ["b"]
+    assert outcomes["b"].alongside == ["a"]
+    assert outcomes["solo"].finished <= min(outcomes["a"].started, outcomes["b"].started)
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        scheduling.run_jobs(jobs, workers=0)
 
 
 CLAIM = "  - id: G1\n    statement: Something.\n    kind: [demo]\n"
@@ -112,14 +146,15 @@ def test_claims_file_validation(tmp_path, body, message):
 
 def test_claims_file_defaults(tmp_path):
     path = write(tmp_path / "claims.yaml", "groups:\n  G: Graphs\nclaims:\n" + CLAIM)
-    claim = claims.load_claims(path)["claims"]["G1"]
-    assert claim["verdict"] == "not yet assessed"
-    assert claim["group"] == "G"
+    claim = claims.load_claims(path).claims["G1"]
+    assert claim.verdict == "not yet assessed"
+    assert claim.group == "G"
+    assert claim.needs_evidence
 
 
 def test_the_books_claims_file_is_valid():
-    data = claims.load_claims(Path(__file__).resolve().parents[1] / "docs" / "claims.yaml")
-    assert len(data["claims"]) == 34
+    data = claims.load_claims(DOCS / "claims.yaml")
+    assert len(data.claims) >= 34
 
 
 def stdout_chunks(*texts: str) -> list:
@@ -177,3 +212,31 @@ def test_only_timing_outputs_are_kept_out_of_search():
         if "no-search" in part["classes"]
     ]
     assert marked == [("tag_timing", "cell_code_output")]
+
+
+def test_the_extensions_use_no_api_sphinx_9_deprecates():
+    """``env.app`` is deprecated (the tests ignore that warning for sphinx-sitemap's sake)."""
+    offenders = [
+        path.name
+        for path in (DOCS / "_ext").rglob("*.py")
+        if "env.app" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
+
+
+def test_the_extensions_import_no_framework_and_no_companion():
+    import ast
+
+    forbidden = {"torch", "tensorflow", "keras", "companion"}
+    found = {}
+    for path in (DOCS / "_ext").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            hits = {name.split(".")[0] for name in names} & forbidden
+            if hits:
+                found.setdefault(path.name, set()).update(hits)
+    assert found == {}

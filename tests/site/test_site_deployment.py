@@ -7,8 +7,6 @@ from bs4 import BeautifulSoup
 
 from companion import export_pytorch, export_tensorflow
 
-pytestmark = pytest.mark.site
-
 PAGE = "chapters/07-deployment.html"
 
 

@@ -1,25 +1,21 @@
 """Checks on the built book in docs/_build/html (run after the strict build).
 
 ``nox -s tests`` builds the book first; on its own, run ``nox -s docs`` and
-then ``pytest -m site``.
+then ``nox -s site``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 import yaml
+from book_html import DOCS, ROOT, executed_pages, read_page, source_pages
 from bs4 import BeautifulSoup
 
-pytestmark = pytest.mark.site
-
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-
-# The claim IDs of the book's brief (shared/CLAIMS.md); the data file must hold exactly these.
+# The claim IDs of the book's brief (shared/CLAIMS.md); the data file must hold at least these.
 BRIEF_CLAIM_IDS = (
     [f"G{i}" for i in range(1, 13)]
     + [f"D{i}" for i in range(1, 4)]
@@ -30,35 +26,11 @@ BRIEF_CLAIM_IDS = (
 )
 
 
-def notebook_pages() -> list[str]:
-    """Docnames of the pages MyST-NB executes (MyST Markdown with notebook front matter)."""
-    pages = []
-    for path in sorted(DOCS.rglob("*.md")):
-        if "_build" in path.parts:
-            continue
-        text = path.read_text(encoding="utf-8")
-        if text.startswith("---") and "kernelspec:" in text.split("---", 2)[1]:
-            pages.append(path.relative_to(DOCS).with_suffix("").as_posix())
-    return pages
-
-
-def all_pages() -> list[str]:
-    return sorted(
-        p.relative_to(DOCS).with_suffix("").as_posix()
-        for p in DOCS.rglob("*.md")
-        if "_build" not in p.parts
-    )
-
-
-def soup(html: Path, page: str) -> BeautifulSoup:
-    return BeautifulSoup((html / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
-
-
 def test_there_are_executed_chapters():
-    assert "chapters/02-graphs" in notebook_pages()
+    assert "chapters/02-graphs" in executed_pages()
 
 
-@pytest.mark.parametrize("page", notebook_pages())
+@pytest.mark.parametrize("page", executed_pages())
 def test_every_chapter_really_ran(page, built_html):
     """The "everything actually ran" check: executed, succeeded, took time, shows outputs."""
     records = json.loads((built_html.parent / "execution.json").read_text(encoding="utf-8"))
@@ -67,23 +39,23 @@ def test_every_chapter_really_ran(page, built_html):
     assert record["succeeded"], f"{page} failed: {record['error']}"
     assert record["runtime"] is not None, f"{page} reports no run time"
     assert record["runtime"] > 0, f"{page} reports no run time"
-    outputs = soup(built_html, page).select("div.cell_output")
+    outputs = read_page(built_html, page).select("div.cell_output")
     assert outputs, f"{page} shows no cell output"
 
 
-@pytest.mark.parametrize("page", notebook_pages())
+@pytest.mark.parametrize("page", executed_pages())
 def test_executed_pages_carry_a_version_stamp(page, built_html):
     from companion.environment import package_versions
 
-    stamp = soup(built_html, page).select_one("div.version-stamp")
+    stamp = read_page(built_html, page).select_one("div.version-stamp")
     assert stamp is not None, f"{page} has no version stamp"
     for name, version in package_versions(["torch", "tensorflow", "keras"]).items():
         assert version in stamp.get_text(), f"{page}: stamp lacks {name} {version}"
 
 
-@pytest.mark.parametrize("page", notebook_pages())
+@pytest.mark.parametrize("page", executed_pages())
 def test_no_framework_log_noise_in_outputs(page, built_html):
-    text = " ".join(o.get_text() for o in soup(built_html, page).select("div.cell_output"))
+    text = " ".join(o.get_text() for o in read_page(built_html, page).select("div.cell_output"))
     for noise in (
         "absl::InitializeLog",
         "oneDNN custom operations",
@@ -122,9 +94,9 @@ def third_party_requests(page_soup: BeautifulSoup) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("page", all_pages())
+@pytest.mark.parametrize("page", source_pages())
 def test_pages_request_nothing_from_other_hosts(page, built_html):
-    assert third_party_requests(soup(built_html, page)) == []
+    assert third_party_requests(read_page(built_html, page)) == []
 
 
 def test_static_css_and_js_pull_nothing_from_other_hosts(built_html):
@@ -142,13 +114,13 @@ def test_static_css_and_js_pull_nothing_from_other_hosts(built_html):
 
 
 def test_math_is_rendered_to_mathml_without_a_script(built_html):
-    page = soup(built_html, "chapters/02-graphs")
+    page = read_page(built_html, "chapters/02-graphs")
     assert page.find("math") is not None
     assert not [s for s in page.find_all("script") if "mathjax" in (s.get("src") or "").lower()]
 
 
 def test_graphs_chapter_shows_synced_tabs_pictures_and_claims(built_html):
-    page = soup(built_html, "chapters/02-graphs")
+    page = read_page(built_html, "chapters/02-graphs")
     labels = page.select("div.framework-tabs > label.sd-tab-label")
     assert {label["data-sync-id"] for label in labels} == {"pytorch", "tensorflow"}
     assert {label["data-sync-group"] for label in labels} == {"framework"}
@@ -165,13 +137,14 @@ def test_graphs_chapter_shows_synced_tabs_pictures_and_claims(built_html):
     assert {"claim-g1", "claim-g2", "claim-g5", "claim-g10", "claim-g11"} <= claim_links
 
 
-def test_claims_file_holds_exactly_the_briefs_claims():
+def test_claims_file_holds_every_claim_of_the_brief_in_order():
     data = yaml.safe_load((DOCS / "claims.yaml").read_text(encoding="utf-8"))
-    assert [claim["id"] for claim in data["claims"]] == BRIEF_CLAIM_IDS
+    ids = [claim["id"] for claim in data["claims"]]
+    assert ids[: len(BRIEF_CLAIM_IDS)] == BRIEF_CLAIM_IDS
 
 
 def test_ledger_has_an_anchor_for_every_claim(built_html):
-    page = soup(built_html, "appendix/ledger")
+    page = read_page(built_html, "appendix/ledger")
     for claim_id in BRIEF_CLAIM_IDS:
         assert page.find(id=f"claim-{claim_id.lower()}") is not None, claim_id
 
@@ -193,7 +166,7 @@ def test_ledger_lists_untreated_claims_as_not_yet_covered(built_html):
     data = json.loads((built_html / "claims.json").read_text(encoding="utf-8"))
     treated = {m["claim"] for m in data["markers"] if m["role"] == "treats"}
     untreated = [c["id"] for c in data["claims"] if c["id"] not in treated]
-    listed = soup(built_html, "appendix/ledger").find(id="not-yet-covered").find_next_sibling()
+    listed = read_page(built_html, "appendix/ledger").find(id="not-yet-covered").find_next_sibling()
     for claim_id in untreated:
         assert claim_id in listed.get_text(), f"{claim_id} is untreated but not listed"
 
@@ -257,13 +230,13 @@ def test_sitemap_lists_every_page_and_nothing_else(built_html):
     listed = re.findall(r"<loc>(.*?)</loc>", sitemap)
     prefix = sorted(listed, key=len)[0].rsplit("/", 1)[0] + "/"
     pages = {url.removeprefix(prefix) for url in listed}
-    assert pages == {f"{page}.html" for page in all_pages()}
+    assert pages == {f"{page}.html" for page in source_pages()}
     assert all(url.startswith(("http://", "https://")) for url in listed)
 
 
-@pytest.mark.parametrize("page", all_pages())
+@pytest.mark.parametrize("page", source_pages())
 def test_pages_carry_social_preview_metadata(page, built_html):
-    page_soup = soup(built_html, page)
+    page_soup = read_page(built_html, page)
     meta = {
         tag["property"]: tag.get("content", "") for tag in page_soup.find_all("meta", property=True)
     }
@@ -288,11 +261,11 @@ def test_404_page_uses_absolute_links_that_exist(built_html):
         assert (built_html / href.removeprefix(prefix).split("?")[0]).is_file(), href
 
 
-@pytest.mark.parametrize("page", notebook_pages())
+@pytest.mark.parametrize("page", executed_pages())
 def test_executed_pages_offer_their_notebook_with_outputs(page, built_html):
     import nbformat
 
-    page_soup = soup(built_html, page)
+    page_soup = read_page(built_html, page)
     depth = "../" * page.count("/")
     links = {a["href"] for a in page_soup.select("a.dropdown-item[href]")}
     assert f"{depth}_sources/{page}.ipynb" in links, f"{page}: no .ipynb download"
@@ -307,20 +280,20 @@ def test_executed_pages_offer_their_notebook_with_outputs(page, built_html):
     assert not any("fingerprint" in cell.source for cell in code)
 
 
-@pytest.mark.parametrize("page", [p for p in notebook_pages() if p.startswith("chapters/")])
+@pytest.mark.parametrize("page", [p for p in executed_pages() if p.startswith("chapters/")])
 def test_chapters_say_how_to_run_them_locally(page, built_html):
-    note = soup(built_html, page).select_one("details.launch-locally")
+    note = read_page(built_html, page).select_one("details.launch-locally")
     assert note is not None, f"{page}: no launch-locally note"
     commands = [pre.get_text().strip() for pre in note.select("pre")]
     assert f"jupyter execute {page.split('/')[-1]}.ipynb" in commands
     assert any("constraints.txt" in command for command in commands)
 
 
-@pytest.mark.parametrize("page", all_pages())
+@pytest.mark.parametrize("page", source_pages())
 def test_footer_shows_build_date_commit_and_versions(page, built_html):
     from companion.environment import package_versions
 
-    footer = soup(built_html, page).select_one("div.extra_footer")
+    footer = read_page(built_html, page).select_one("div.extra_footer")
     assert footer is not None
     date = footer.select_one("span.build-date")
     assert date is not None
@@ -330,9 +303,6 @@ def test_footer_shows_build_date_commit_and_versions(page, built_html):
 
 
 # --- Hosting ----------------------------------------------------------------------
-
-
-ROOT = DOCS.parent
 
 
 def test_read_the_docs_builds_with_the_nox_docs_session():
@@ -368,7 +338,7 @@ def test_the_ledger_is_complete(built_html):
     assert unassessed == [], f"no verdict: {unassessed}"
     unsourced = [c["id"] for c in data["claims"] if "update" in c["kind"] and not c["sources"]]
     assert unsourced == [], f"update claims without sources: {unsourced}"
-    page = soup(built_html, "appendix/ledger")
+    page = read_page(built_html, "appendix/ledger")
     assert "not yet covered" not in page.select_one("article").get_text().replace(
         "listed as not yet covered", ""
     )
@@ -382,7 +352,7 @@ def test_every_when_to_choose_claim_links_to_its_evidence(built_html):
             continue
         if marker["has_evidence"]:
             continue
-        page = soup(built_html, marker["docname"])
+        page = read_page(built_html, marker["docname"])
         box = page.find(id=marker["anchor"])
         chapter_links = [
             a["href"]

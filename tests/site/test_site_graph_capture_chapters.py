@@ -7,8 +7,6 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-pytestmark = pytest.mark.site
-
 CHAPTERS = {
     "chapters/03-graph-capture": {"G6", "G7", "G9", "G11", "G12"},
     "chapters/04-dynamic-models": {"G3", "G4"},

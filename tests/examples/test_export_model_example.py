@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from example_scripts import EXAMPLES, run_example
 
-SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "export_model.py"
+SCRIPT = EXAMPLES / "export_model.py"
 
 # One epoch keeps each run short; the check is that the artifact reproduces the
 # model it came from, which does not depend on how well the model is trained.
@@ -28,8 +27,8 @@ WORKING_ROUTES = [
 ]
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True)
+def run(*args: str):
+    return run_example(SCRIPT.name, *args)
 
 
 def test_the_route_lists_match_the_companion_modules():

@@ -1,20 +1,10 @@
 """Run the example scripts as a reader would: --help, a real run, bad arguments."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-SCRIPTS = sorted(EXAMPLES.glob("*.py"))
-
-
-def run(script: str, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True, cwd=cwd
-    )
+from example_scripts import SCRIPTS
+from example_scripts import run_example as run
 
 
 @pytest.mark.parametrize("script", [s.name for s in SCRIPTS])

@@ -1,0 +1,99 @@
+"""Facts every extension of the book shares, kept in one place.
+
+Nothing here imports Sphinx, docutils or any framework, so ``noxfile.py`` and
+the tests can import it too (the strict build arguments are defined here once).
+
+>>> is_text_notebook("---\\nkernelspec:\\n  name: python3\\n---\\n# Title")
+True
+>>> is_text_notebook("# Plain Markdown")
+False
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from importlib import metadata
+
+#: ``sphinx-build`` arguments for a strict build: every warning is an error,
+#: keep going to report them all, nitpicky references, full tracebacks.
+STRICT_SPHINX_ARGS = ("-W", "--keep-going", "-n", "-T")
+
+#: The first line of the hidden cell that ``execution_fingerprint`` appends.
+FINGERPRINT_MARKER = "# Added by the book build"
+
+#: Warning type of every warning the book's extensions emit; the subtype names
+#: the extension (``suppress_warnings = ["book.claims"]`` would silence one).
+WARNING_TYPE = "book"
+
+#: Priorities of the book's read-time transforms, in the order they must run.
+#: MyST-NB builds the cells in the parser, before any of these; sphinx-design
+#: turns tab sets into HTML in its post-transforms, after all of them.
+PRIORITY_VERSION_STAMP = 890
+PRIORITY_LAUNCH_NOTE = 895  # under the version stamp
+PRIORITY_FRAMEWORK_TABS = 900
+
+#: The front-matter keys that make MyST Markdown a notebook MyST-NB executes.
+NOTEBOOK_MARKERS = ("jupytext:", "kernelspec:")
+
+
+def is_text_notebook(source: str) -> bool:
+    """True for MyST Markdown that MyST-NB executes (it has notebook front matter)."""
+    if not source.startswith("---") or source.count("---") < 2:
+        return False
+    front_matter = source.split("---", 2)[1]
+    return any(marker in front_matter for marker in NOTEBOOK_MARKERS)
+
+
+def is_executed_page(env, docname: str) -> bool:
+    """True if Sphinx read ``docname`` as a notebook (MyST-NB keeps its kernelspec)."""
+    return "kernelspec" in env.metadata.get(docname, {})
+
+
+def page_option(env, docname: str, key: str, default=None):
+    """A page's own option from the ``book:`` table of its front matter.
+
+    For example ``book: {execute_alone: true}`` in a chapter's front matter.
+    """
+    options = env.metadata.get(docname, {}).get("book") or {}
+    return options.get(key, default) if isinstance(options, dict) else default
+
+
+def package_versions(names, aliases: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """Installed versions of ``names`` read from distribution metadata; missing ones left out.
+
+    ``aliases`` maps a name to the distributions that provide it (TensorFlow
+    is published as ``tensorflow`` or ``tensorflow-cpu``).
+
+    >>> package_versions(["no-such-distribution"])
+    {}
+    """
+    versions = {}
+    for name in names:
+        for distribution in (aliases or {}).get(name, [name]):
+            try:
+                versions[name] = metadata.version(distribution)
+                break
+            except metadata.PackageNotFoundError:
+                continue
+    return versions
+
+
+def cpu_model() -> str:
+    """The CPU's model name, or the platform's processor string where /proc is absent."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_summary() -> str:
+    """``Python 3.11.7 on <CPU>, 2 logical CPUs, Linux x86_64``: where outputs were computed."""
+    return (
+        f"Python {platform.python_version()} on {cpu_model()}, "
+        f"{os.cpu_count() or 1} logical CPUs, {platform.system()} {platform.machine()}"
+    )

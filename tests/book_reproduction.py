@@ -1,0 +1,152 @@
+"""Re-run a built page's notebook in a fresh kernel and compare its outputs with the page's.
+
+This is the reader's promise checked once per page: the notebook a reader
+downloads (the ``.ipynb`` entry of the page's download menu, whose code is
+exactly what the copy buttons copy) runs with ``jupyter execute`` in an empty
+folder and a fresh kernel, and prints what the page shows. Every output is
+compared except the outputs of cells tagged ``timing``: printed text, results,
+displayed tables and figures, and the errors of cells tagged
+``raises-exception``. Standard error is compared without the native log lines
+(TensorFlow's C++ logging, absl) that a default kernel captures and the
+book's kernel keeps out of the page.
+
+The one setting the fresh kernel is given is the figure format (SVG, with the
+book's fixed hash salt), so that figures can be compared byte for byte; a
+reader's default kernel shows the same figures as PNG.
+
+Used by ``tests/reproduce`` on the book and by ``tests/machinery`` on the
+fixture book (to show that a page whose output changes fails the check).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from stream_merging import merge_streams
+
+BIN = Path(sys.executable).parent
+CELL_TIMEOUT = 600  # seconds; the build allows 180 per cell, a page may raise its own limit
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+#: Lines that native libraries write to file descriptor 2. The book's kernel
+#: sends them to the build log; a default kernel captures them into stderr.
+NATIVE_LOG_LINE = re.compile(
+    r"^(?:[IWEF]\d{4} [\d:.]+ +\d+ \S+:\d+\] |WARNING: All log messages before absl)"
+)
+#: Figure settings of the fresh kernel: the book's, so figures compare exactly.
+FIGURE_PROFILE = """\
+c = get_config()  # noqa: F821
+c.InlineBackend.figure_formats = {"svg"}
+c.InlineBackend.rc = {"svg.hashsalt": "pytorch-vs-tensorflow", "figure.dpi": 100}
+"""
+
+
+def published_notebook(html_dir: Path, page: str) -> nbformat.NotebookNode:
+    """The page's notebook with the outputs the page shows (the .ipynb download)."""
+    return nbformat.read(html_dir / "_sources" / f"{page}.ipynb", as_version=4)
+
+
+@dataclass
+class Rerun:
+    """What ``jupyter execute`` made of a page's notebook."""
+
+    page: str
+    returncode: int
+    log: str
+    notebook: nbformat.NotebookNode | None = None
+    seconds: float = 0.0
+    details: dict = field(default_factory=dict)
+
+
+def fresh_kernel_environment(workdir: Path) -> dict[str, str]:
+    """The environment of a reader's new kernel: a fresh IPython profile (figures aside)."""
+    profile = workdir / "ipython" / "profile_default"
+    profile.mkdir(parents=True)
+    (profile / "ipython_kernel_config.py").write_text(FIGURE_PROFILE, encoding="utf-8")
+    env = {**os.environ, "IPYTHONDIR": str(workdir / "ipython")}
+    env.pop("MPLBACKEND", None)
+    # Figures carry a date in their metadata; give them the build's.
+    env.setdefault("SOURCE_DATE_EPOCH", "1767225600")
+    return env
+
+
+def rerun_page(html_dir: Path, page: str, workdir: Path, env: dict | None = None) -> Rerun:
+    """Run the page's downloadable notebook with ``jupyter execute`` in ``workdir``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    name = Path(page).name
+    source = html_dir / "_sources" / f"{page}.ipynb"
+    (workdir / f"{name}.ipynb").write_bytes(source.read_bytes())
+    command = [
+        str(BIN / "jupyter"),
+        "execute",
+        f"{name}.ipynb",
+        "--output",
+        f"{name}-rerun",
+        f"--timeout={CELL_TIMEOUT}",
+    ]
+    environment = {**fresh_kernel_environment(workdir), **(env or {})}
+    result = subprocess.run(
+        command, cwd=workdir, env=environment, capture_output=True, text=True, check=False
+    )
+    executed = workdir / f"{name}-rerun.ipynb"
+    notebook = nbformat.read(executed, as_version=4) if executed.is_file() else None
+    return Rerun(page, result.returncode, result.stdout + result.stderr, notebook)
+
+
+def stderr_without_native_logs(text: str) -> str:
+    return "".join(
+        line for line in text.splitlines(keepends=True) if not NATIVE_LOG_LINE.match(line)
+    )
+
+
+def comparable(outputs: list) -> list[dict]:
+    """A cell's outputs as they are compared: streams merged as on the page, logs dropped."""
+    result = []
+    for output in merge_streams(copy.deepcopy(outputs)):
+        kind = output.output_type
+        if kind == "stream":
+            text = ANSI_ESCAPE.sub("", output.text)
+            if output.name == "stderr":
+                text = stderr_without_native_logs(text)
+            if text:
+                result.append({"stream": output.name, "text": text})
+        elif kind in ("execute_result", "display_data"):
+            result.append({kind: {k: v for k, v in output.data.items()}})
+        elif kind == "error":
+            result.append({"error": output.ename, "value": ANSI_ESCAPE.sub("", output.evalue)})
+    return result
+
+
+def tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def differences(page: nbformat.NotebookNode, rerun: nbformat.NotebookNode) -> list[str]:
+    """Where the re-run's outputs differ from the page's (timing cells aside)."""
+    shown = [c for c in page.cells if c.cell_type == "code"]
+    ran = [c for c in rerun.cells if c.cell_type == "code"]
+    if [c.source for c in shown] != [c.source for c in ran]:
+        return ["the re-run notebook does not hold the page's cells"]
+    problems = []
+    for index, (expected, got) in enumerate(zip(shown, ran, strict=True)):
+        cell_tags = tags(expected)
+        raised = any(o.output_type == "error" for o in got.outputs)
+        if "raises-exception" in cell_tags and not raised:
+            problems.append(f"cell {index} is tagged raises-exception but did not raise")
+        if "timing" in cell_tags:
+            continue
+        want, have = comparable(expected.outputs), comparable(got.outputs)
+        if want != have:
+            first = expected.source.strip().splitlines()[:1]
+            problems.append(
+                f"cell {index} ({first[0] if first else ''!r}) output differs:\n"
+                f"  page: {json.dumps(want)[:1500]}\n  run:  {json.dumps(have)[:1500]}"
+            )
+    return problems

@@ -1,0 +1,58 @@
+"""Every example command the book shows a reader runs, on small settings.
+
+The commands come from README.md, the pages' sources and the ``Examples:``
+section of each script's docstring (see ``tests/shell_blocks.py``). Each runs
+from a scratch directory, as shown, with the arguments in ``SMALL_SETTINGS``
+lowered and ``--quick`` added to the benchmark. A command that names a file
+that is not there yet (the weights that the line above it trains) first runs
+the earlier example commands of its block, in the same directory, as a reader
+pasting the block would.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+from example_scripts import run_example
+from shell_blocks import Command, shown_example_commands
+
+#: Arguments lowered when an example's documented invocation is run.
+SMALL_SETTINGS = {"--epochs": "1", "--repeats": "2", "--warmup": "1", "--steps": "2"}
+#: Options added to a script's shown command so that it runs on tiny settings.
+TINY_OPTIONS = {"benchmark.py": ["--quick"]}
+COMMANDS = shown_example_commands()
+
+
+def lowered(argv: list[str]) -> list[str]:
+    """``[script, *arguments]`` of ``python examples/<script> ...``, on small settings."""
+    script, args = Path(argv[1]).name, list(argv[2:])
+    for index, word in enumerate(args[:-1]):
+        if word in SMALL_SETTINGS:
+            args[index + 1] = SMALL_SETTINGS[word]
+    return [script, *args, *TINY_OPTIONS.get(script, [])]
+
+
+def names_missing_file(argv: list[str], cwd: Path) -> bool:
+    """Whether an argument names a file (it has a suffix) that ``cwd`` does not hold."""
+    files = [word for word in argv[2:] if not word.startswith("-") and Path(word).suffix]
+    return any(not (cwd / word).exists() for word in files)
+
+
+def test_the_book_shows_example_commands():
+    assert any("train_cnn.py" in text for text in COMMANDS)
+    assert any("benchmark.py" in text for text in COMMANDS)
+
+
+@pytest.mark.parametrize("command", list(COMMANDS.values()), ids=list(COMMANDS))
+def test_shown_example_command_runs(command: Command, tmp_path):
+    for earlier in command.setup if names_missing_file(command.argv, tmp_path) else []:
+        done = run_example(*lowered(shlex.split(earlier)), cwd=tmp_path)
+        assert done.returncode == 0, (
+            f"{earlier!r}, which {command.text!r} follows in {command.where[0]}, failed:\n"
+            f"{(done.stdout + done.stderr)[-3000:]}"
+        )
+    result = run_example(*lowered(command.argv), cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"{command.text!r} failed ({command.where}):\n{output[-3000:]}"
