@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     from companion.reproducibility import seed_everything
 
     ensure_output_dir(args.out)
-    frameworks = ("torch",) if args.framework == "pytorch" else ("tensorflow",)
+    frameworks = (args.framework,)
     seed_everything(0, frameworks=frameworks)
     split = load_digits_split(seed=0)
     prepare = prepare_pytorch if args.framework == "pytorch" else prepare_tensorflow

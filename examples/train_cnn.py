@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         save_torch_weights,
     )
 
-    needed = ("torch",) if args.framework == "pytorch" else ("torch", "tensorflow")
+    needed = ("pytorch",) if args.framework == "pytorch" else ("pytorch", "tensorflow")
     threads = pin_threads(args.threads, frameworks=needed)
     seed_everything(args.seed, frameworks=needed)
     config = TrainingConfig(

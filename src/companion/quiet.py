@@ -1,13 +1,20 @@
-"""Keep TensorFlow's start-up log lines out of a script's output.
+"""Keep TensorFlow's start-up log lines out of a script's output and a child's.
 
 TensorFlow's C++ runtime logs to standard error as soon as it loads (CPU
-feature notes, oneDNN notices). The level is read from the environment when
-TensorFlow is imported, so it must be set first.
+feature notes, oneDNN notices), and its data pipeline logs a harmless
+version notice at ERROR level. The level is read from the environment when
+TensorFlow is imported, so it must be set first. The companion uses one
+level everywhere, :data:`TF_LOG_LEVEL`, in its scripts
+(:func:`quiet_tensorflow_logs`) and in every process it starts
+(:data:`QUIET_ENVIRONMENT`, through :func:`companion.processes.run_python`).
+Python exceptions are not log lines: they still reach standard error.
 
 >>> import os
->>> quiet_tensorflow_logs(level=2)
+>>> quiet_tensorflow_logs()
 >>> os.environ["TF_CPP_MIN_LOG_LEVEL"]
-'2'
+'3'
+>>> QUIET_ENVIRONMENT
+{'TF_CPP_MIN_LOG_LEVEL': '3'}
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ import logging
 import os
 import sys
 
+from companion.validation import check_int
+
 LEVELS = {
     0: "all messages",
     1: "hide INFO",
@@ -23,24 +32,23 @@ LEVELS = {
     3: "errors hidden too",
 }
 
+#: The C++ log level of every script and child process the companion runs.
+TF_LOG_LEVEL = 3
 
-def quiet_tensorflow_logs(level: int = 2) -> None:
+#: The variables a quiet process gets on top of its parent's environment.
+QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": str(TF_LOG_LEVEL)}
+
+
+def quiet_tensorflow_logs(level: int = TF_LOG_LEVEL) -> None:
     """Set TensorFlow's C++ log level and quieten its Python logger.
 
     Call before ``import tensorflow``; after it, only the Python-side logger
-    can still be changed. ``level`` follows ``TF_CPP_MIN_LOG_LEVEL``: 0 shows
-    everything, 3 hides even errors. oneDNN still prints one notice at
-    level 2; we keep oneDNN on (turning it off changes speed and round-off)
-    and let that line go to standard error.
+    can still be changed. ``level`` follows ``TF_CPP_MIN_LOG_LEVEL`` (see
+    :data:`LEVELS`): 0 shows everything, 3 hides even the C++ runtime's
+    error lines. We keep oneDNN on (turning it off changes speed and
+    round-off).
     """
-    if isinstance(level, bool) or not isinstance(level, int):
-        raise TypeError(
-            f"level must be an int from 0 to 3, got {type(level).__name__}"
-        )
-    if level not in LEVELS:
-        raise ValueError(
-            f"level must be one of {sorted(LEVELS)} ({LEVELS}), got {level}"
-        )
+    check_int("level", level, minimum=min(LEVELS), maximum=max(LEVELS))
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = str(level)
     if "tensorflow" in sys.modules:
         logging.getLogger("tensorflow").setLevel(

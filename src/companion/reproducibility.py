@@ -1,5 +1,10 @@
 """Seed every random source, and pin thread counts, in both frameworks.
 
+:func:`seeded_torch` is the one way the companion builds a PyTorch model
+from a seed: the global generators (CPU and every CUDA device) are seeded
+inside a fork and restored afterwards, so building a model has no side
+effect on later random numbers.
+
 >>> import random
 >>> seed_everything(7, frameworks=())
 7
@@ -11,14 +16,14 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 
 import numpy as np
 
-from companion.validation import check_int
-
-FRAMEWORKS = ("torch", "tensorflow")
+from companion.frameworks import FRAMEWORKS, MODULES, PYTORCH, TENSORFLOW
+from companion.validation import check_choice, check_int
 
 
 def _check_frameworks(frameworks) -> tuple[str, ...]:
@@ -26,12 +31,44 @@ def _check_frameworks(frameworks) -> tuple[str, ...]:
         raise TypeError(
             f"frameworks must be a tuple of names, e.g. ({frameworks!r},)"
         )
-    unknown = [name for name in frameworks if name not in FRAMEWORKS]
-    if unknown:
-        raise ValueError(
-            f"unknown framework(s) {unknown}; expected any of {FRAMEWORKS}"
-        )
-    return tuple(frameworks)
+    return tuple(
+        check_choice("each of frameworks", name, FRAMEWORKS)
+        for name in frameworks
+    )
+
+
+def _check_seed(seed) -> int:
+    check_int("seed", seed)
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    return int(seed)
+
+
+@contextlib.contextmanager
+def seeded_torch(seed: int | None):
+    """Run the block with PyTorch's generators seeded with ``seed``, then restore them.
+
+    ``None`` leaves the generators alone (the block draws from them as
+    usual). Every device's generator is forked, the CUDA ones too, so a
+    seeded construction leaves no trace on a GPU either.
+
+    >>> import torch
+    >>> with seeded_torch(0):
+    ...     first = torch.rand(2)
+    >>> with seeded_torch(0):
+    ...     again = torch.rand(2)
+    >>> bool((first == again).all())
+    True
+    """
+    if seed is None:
+        yield
+        return
+    import torch
+
+    seed = _check_seed(seed)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        yield
 
 
 def seed_everything(
@@ -44,20 +81,18 @@ def seed_everything(
     PyTorch is set to use deterministic algorithms where they exist and to
     warn (not fail) where they do not.
     """
-    check_int("seed", seed)
-    if not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    _check_seed(seed)
     frameworks = _check_frameworks(frameworks)
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     # The legacy global generator is what np.random.rand & co. draw from.
     np.random.seed(seed)  # noqa: NPY002
-    if "torch" in frameworks:
+    if PYTORCH in frameworks:
         import torch
 
         torch.manual_seed(seed)
         torch.use_deterministic_algorithms(True, warn_only=True)
-    if "tensorflow" in frameworks:
+    if TENSORFLOW in frameworks:
         import keras
         import tensorflow as tf
 
@@ -71,6 +106,9 @@ def pin_threads(
 ) -> dict[str, int]:
     """Use ``count`` threads for intra-op work in each framework; return what is set.
 
+    The counts are those the frameworks report, keyed by module name
+    (``torch``, ``tensorflow``).
+
     TensorFlow accepts this only before its runtime starts (before the first
     op runs); afterwards it raises ``RuntimeError``, which we turn into a
     clear message.
@@ -78,12 +116,12 @@ def pin_threads(
     check_int("count", count, minimum=1)
     frameworks = _check_frameworks(frameworks)
     settings = {}
-    if "torch" in frameworks:
+    if PYTORCH in frameworks:
         import torch
 
         torch.set_num_threads(count)
-        settings["torch"] = torch.get_num_threads()
-    if "tensorflow" in frameworks:
+        settings[MODULES[PYTORCH]] = torch.get_num_threads()
+    if TENSORFLOW in frameworks:
         import tensorflow as tf
 
         try:
@@ -93,7 +131,7 @@ def pin_threads(
                 "TensorFlow's thread pool is fixed once its runtime has started; "
                 "call pin_threads before running any TensorFlow op"
             ) from error
-        settings["tensorflow"] = (
+        settings[MODULES[TENSORFLOW]] = (
             tf.config.threading.get_intra_op_parallelism_threads()
         )
     return settings

@@ -1,5 +1,11 @@
 """Argument checks shared by the companion's functions and configurations.
 
+One rule everywhere: a value of the wrong *type* raises ``TypeError``, a
+value of the right type that is out of range or not among the choices
+raises ``ValueError``. Each message names the argument and says what was
+expected. Every check returns the value (converted where it says so), so a
+function can check and assign in one line.
+
 >>> check_int("epochs", 3, minimum=1)
 3
 >>> check_int("epochs", 0, minimum=1)
@@ -10,22 +16,242 @@ ValueError: epochs must be at least 1, got 0
 Traceback (most recent call last):
     ...
 TypeError: epochs must be an int, got float
+>>> check_choice("task", "train", ("train", "predict"))
+'train'
+>>> check_choice("task", "fit", ("train", "predict"))
+Traceback (most recent call last):
+    ...
+ValueError: task must be one of ('train', 'predict'), got 'fit'
+>>> check_fraction("test_fraction", 1.5)
+Traceback (most recent call last):
+    ...
+ValueError: test_fraction must be between 0 and 1 (exclusive), got 1.5
 """
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+#: The two ways the book lays out a batch of images.
+IMAGE_LAYOUTS = ("channels-first", "channels-last")
 
 
-def check_int(name: str, value, *, minimum: int | None = None) -> int:
-    """Return ``value`` as an int if it is one (a bool is not) and at least ``minimum``.
+def check_int(
+    name: str,
+    value,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int:
+    """Return ``value`` as an int if it is one (a bool is not), within the bounds.
 
-    NumPy integers are accepted. The errors name the argument and say what
-    was expected: ``TypeError`` for a non-integer, ``ValueError`` below
-    ``minimum``.
+    NumPy integers are accepted. ``TypeError`` for a non-integer,
+    ``ValueError`` below ``minimum`` or above ``maximum``.
+
+    >>> check_int("level", 4, minimum=0, maximum=3)
+    Traceback (most recent call last):
+        ...
+    ValueError: level must be at most 3, got 4
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value}")
     return int(value)
+
+
+def _shown(choices) -> tuple:
+    return tuple(sorted(choices)) if isinstance(choices, set) else tuple(choices)
+
+
+def check_choice(name: str, value, choices: Iterable):
+    """Return ``value`` if it is one of ``choices`` (a tuple, a dict's keys, a set).
+
+    Where every choice is a string, a value that is not one raises
+    ``TypeError``.
+
+    >>> check_choice("device", None, ("cpu", "cuda"))
+    Traceback (most recent call last):
+        ...
+    TypeError: device must be a string, one of ('cpu', 'cuda'), got NoneType
+    """
+    choices = _shown(choices)
+    if all(isinstance(c, str) for c in choices) and not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be a string, one of {choices}, "
+            f"got {type(value).__name__}"
+        )
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_names(name: str, values, choices: Iterable) -> tuple:
+    """Return ``values``, a non-empty list or tuple of ``choices``, as a tuple.
+
+    >>> check_names("models", ["cnn"], ("cnn", "transformer"))
+    ('cnn',)
+    >>> check_names("models", "cnn", ("cnn", "transformer"))
+    Traceback (most recent call last):
+        ...
+    TypeError: models must be a list or tuple of names, e.g. ['cnn']
+    """
+    if isinstance(values, str):
+        raise TypeError(
+            f"{name} must be a list or tuple of names, e.g. [{values!r}]"
+        )
+    if not isinstance(values, Iterable):
+        raise TypeError(
+            f"{name} must be a list or tuple of names, "
+            f"got {type(values).__name__}"
+        )
+    values = tuple(values)
+    if not values:
+        raise ValueError(f"{name} must name at least one of {_shown(choices)}")
+    for value in values:
+        check_choice(f"each of {name}", value, choices)
+    return values
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def check_instance(name: str, value, kind, *, what: str | None = None):
+    """Return ``value`` if it is an instance of ``kind`` (a type or a tuple of types).
+
+    ``what`` names the expected kind in the message (default: the type's
+    name with its article).
+
+    >>> check_instance("config", {}, dict)
+    {}
+    >>> check_instance("record", 3, str, what="an export record")
+    Traceback (most recent call last):
+        ...
+    TypeError: record must be an export record, got int
+    """
+    if not isinstance(value, kind):
+        if what is None:
+            names = [k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,))]
+            what = f"{_article(names[0])} {' or '.join(names)}"
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return value
+
+
+def check_callable(name: str, value) -> Callable:
+    """Return ``value`` if it can be called.
+
+    >>> check_callable("function", 3)
+    Traceback (most recent call last):
+        ...
+    TypeError: function must be callable, got int
+    """
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+    return value
+
+
+def check_number(name: str, value, *, positive: bool = False) -> float:
+    """Return ``value`` as a float if it is a finite real number (a bool is not).
+
+    >>> check_number("learning_rate", 0.0, positive=True)
+    Traceback (most recent call last):
+        ...
+    ValueError: learning_rate must be a positive finite number, got 0.0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not np.isfinite(value) or (positive and value <= 0):
+        kind = "a positive finite number" if positive else "a finite number"
+        raise ValueError(f"{name} must be {kind}, got {value}")
+    return float(value)
+
+
+def check_fraction(name: str, value) -> float:
+    """Return ``value`` as a float if it is a number strictly between 0 and 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not 0 < value < 1:
+        raise ValueError(
+            f"{name} must be between 0 and 1 (exclusive), got {value}"
+        )
+    return float(value)
+
+
+def check_images(
+    images,
+    *,
+    layout: str | None = None,
+    channels: int | None = None,
+    name: str = "images",
+) -> np.ndarray:
+    """Return a 4-D batch of images as contiguous float32, checked.
+
+    ``layout`` is ``"channels-first"`` (``N, C, H, W``, PyTorch's and the
+    digits split's) or ``"channels-last"`` (``N, H, W, C``, Keras's), or
+    ``None`` for either (an exported artifact's input, say); ``channels``,
+    if given, is the size the channel axis must have. Floating-point arrays
+    of any precision are accepted and converted.
+
+    >>> check_images(np.zeros((2, 1, 8, 8)), layout="channels-first", channels=1).dtype
+    dtype('float32')
+    >>> check_images(np.zeros((2, 8, 8, 1)), layout="channels-first", channels=1)
+    Traceback (most recent call last):
+        ...
+    ValueError: images must be channels-first (N, 1, H, W), got shape (2, 8, 8, 1)
+    >>> check_images(np.zeros((2, 8, 8)))
+    Traceback (most recent call last):
+        ...
+    ValueError: images must have 4 dimensions (batch first), got shape (2, 8, 8)
+    >>> check_images(np.zeros((2, 1, 8, 8), dtype=np.uint8))
+    Traceback (most recent call last):
+        ...
+    TypeError: images must be floating point, got dtype uint8
+    """
+    if layout is not None:
+        check_choice("layout", layout, IMAGE_LAYOUTS)
+    check_instance(name, images, np.ndarray, what="a numpy array")
+    if images.ndim != 4:
+        raise ValueError(
+            f"{name} must have 4 dimensions (batch first), got shape {images.shape}"
+        )
+    if len(images) < 1:
+        raise ValueError(f"{name} must hold at least one image")
+    if not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(
+            f"{name} must be floating point, got dtype {images.dtype}"
+        )
+    if layout is not None and channels is not None:
+        axis, shape = (
+            (1, f"(N, {channels}, H, W)")
+            if layout == "channels-first"
+            else (3, f"(N, H, W, {channels})")
+        )
+        if images.shape[axis] != channels:
+            raise ValueError(
+                f"{name} must be {layout} {shape}, got shape {images.shape}"
+            )
+    return np.ascontiguousarray(images, dtype=np.float32)
+
+
+def check_labels(labels, count: int, *, name: str = "labels") -> np.ndarray:
+    """Return ``labels`` if it is a 1-D integer array with one label per image.
+
+    >>> check_labels(np.array([1, 2]), 3)
+    Traceback (most recent call last):
+        ...
+    ValueError: labels must have shape (3,), one per image, got (2,)
+    """
+    check_instance(name, labels, np.ndarray, what="a numpy array")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"{name} must be integers, got dtype {labels.dtype}")
+    if labels.shape != (count,):
+        raise ValueError(
+            f"{name} must have shape ({count},), one per image, got {labels.shape}"
+        )
+    return labels

@@ -19,6 +19,8 @@ from companion.benchmark import (
     compare_results,
     measure,
     measure_group,
+    runner,
+    settings,
 )
 from companion.timing import summarize
 from companion.transformer import (
@@ -116,12 +118,12 @@ def test_a_group_is_measured_interleaved_with_warmup_and_first_call_apart():
 
 def test_automatic_number_of_calls_fills_a_round(monkeypatch):
     # Rounds as long as a call allows, capped: a round then holds exactly the cap.
-    monkeypatch.setattr(benchmark, "ROUND_SECONDS", 100.0)
-    monkeypatch.setattr(benchmark, "MAX_CALLS_PER_ROUND", 3)
+    monkeypatch.setattr(settings, "ROUND_SECONDS", 100.0)
+    monkeypatch.setattr(settings, "MAX_CALLS_PER_ROUND", 3)
     result = measure("cnn", "predict", "torch-eager", repeats=2, warmup=1, batch_size=4)
     assert result.ok
     assert result.steady.number == 3
-    monkeypatch.setattr(benchmark, "ROUND_SECONDS", 1e-9)
+    monkeypatch.setattr(settings, "ROUND_SECONDS", 1e-9)
     result = measure("cnn", "predict", "torch-eager", repeats=2, warmup=1, batch_size=4)
     assert result.steady.number == 1  # at least one call, however short the round
 
@@ -136,7 +138,7 @@ def test_a_mode_that_fails_is_recorded_not_raised(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("no compiler here\nsecond line")
 
-    monkeypatch.setattr(benchmark, "torch_step", broken)
+    monkeypatch.setattr(runner, "torch_step", broken)
     result = measure("cnn", "train", "torch-eager", **TINY)
     assert not result.ok
     assert result.error == "RuntimeError: no compiler here"
@@ -249,7 +251,7 @@ def test_compare_results_needs_two_successes():
 
 def test_per_step_times_divide_by_steps():
     timing = summarize([0.10, 0.12, 0.11])
-    per_step = benchmark._per_step(timing, 10)
+    per_step = benchmark.per_step(timing, 10)
     assert per_step.median_s == pytest.approx(0.011)
     assert per_step.samples_s == pytest.approx((0.010, 0.012, 0.011))
 
