@@ -115,8 +115,10 @@ def build_book(session: nox.Session, *, fresh: bool = False, only: list[str] = (
     if fresh:
         # Re-read every page (outputs still come from the execution cache), so
         # a warning in a page that did not change cannot hide behind the
-        # saved environment.
+        # saved environment; and write into an empty folder, so that no file
+        # of an earlier build survives into the checks.
         args.insert(0, "-E")
+        shutil.rmtree(HTML, ignore_errors=True)
     if only:
         args += ["-D", f"execution_only={','.join(only)}"]
     run(session, "sphinx-build", *args, str(DOCS), str(HTML))

@@ -59,11 +59,6 @@ def front_matter(page: str) -> dict:
     return yaml.safe_load(text.split("---", 2)[1]) or {}
 
 
-def executes_alone(page: str) -> bool:
-    """Whether the page asks to run while no other page does (``book: {execute_alone: true}``)."""
-    return bool((front_matter(page).get("book") or {}).get("execute_alone"))
-
-
 def chapter_pages() -> list[str]:
     return [page for page in source_pages() if page.startswith("chapters/")]
 

@@ -15,6 +15,11 @@ from claims.collector import ClaimsCollector
 from claims.model import NOT_COVERED, Claim, ClaimsFile, Marker, anchor, verdict_class
 
 
+def marker_order(marker: Marker) -> tuple[str, int]:
+    """``chapters/03-x`` before ``chapters/10-y``; ``claim-g7-2`` before ``claim-g7-10``."""
+    return marker.docname, int(marker.anchor.rsplit("-", 1)[1])
+
+
 class Context:
     """What every cell builder needs: the app, the page being written, the markers."""
 
@@ -23,7 +28,9 @@ class Context:
         self.env: BuildEnvironment = app.env
         self.fromdocname = fromdocname
         self.claims: ClaimsFile = app.env.book_claims_file
-        self.markers = ClaimsCollector.markers(app.env)
+        # In page order, then in the order of the page: the same whatever
+        # order a parallel read merged the pages in.
+        self.markers = sorted(ClaimsCollector.markers(app.env), key=marker_order)
         config = app.config
         self.versions = package_versions(
             sorted(
