@@ -222,7 +222,8 @@ def add_fingerprint(app: Sphinx, docname: str, source: list[str]) -> None:
 def describe_environment(app: Sphinx, config: Config) -> None:
     # "-D fingerprint_environment=..." (the tests) takes precedence over the description.
     if not config.fingerprint_environment:
-        config.fingerprint_environment = environment_description(config)
+        checkout = Path(config.fingerprint_package_dir).parents[1]
+        config.fingerprint_environment = environment_description(config, checkout)
 
 
 def setup(app: Sphinx) -> dict:

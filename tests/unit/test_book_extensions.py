@@ -240,3 +240,17 @@ def test_the_extensions_import_no_framework_and_no_companion():
             if hits:
                 found.setdefault(path.name, set()).update(hits)
     assert found == {}
+
+
+def test_the_environment_description_holds_no_path_of_the_checkout(tmp_path):
+    from types import SimpleNamespace
+
+    config = SimpleNamespace(
+        fingerprint_distributions=["numpy"],
+        kernel_environment={"CACHE": str(tmp_path / "docs" / "_build" / "cache"), "LEVEL": "2"},
+    )
+    description = fp.environment_description(config, tmp_path)
+    assert str(tmp_path) not in description
+    assert "env CACHE=<checkout>/docs/_build/cache" in description
+    assert "env LEVEL=2" in description
+    assert description.startswith("python==")
