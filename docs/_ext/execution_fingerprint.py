@@ -157,13 +157,17 @@ def distribution_closure(roots: list[str]) -> dict[str, str]:
     return dict(sorted(versions.items()))
 
 
-def environment_description(config: Config) -> str:
-    """What, besides the files, a chapter's outputs depend on: one line per item."""
+def environment_description(config: Config, checkout: Path) -> str:
+    """What, besides the files, a chapter's outputs depend on: one line per item.
+
+    Paths inside ``checkout`` (the repository) are written relative to it, so
+    two clones of the book share cache keys (a CI runner and a laptop, say).
+    """
     lines = [f"python=={platform.python_version()}"]
-    lines += [
-        f"{k}=={v}" for k, v in distribution_closure(config.fingerprint_distributions).items()
-    ]
-    lines += [f"env {k}={v}" for k, v in sorted(getattr(config, "kernel_environment", {}).items())]
+    distributions = distribution_closure(config.fingerprint_distributions)
+    lines += [f"{name}=={version}" for name, version in distributions.items()]
+    for name, value in sorted(getattr(config, "kernel_environment", {}).items()):
+        lines.append(f"env {name}={str(value).replace(str(checkout), '<checkout>')}")
     return "\n".join(lines)
 
 
