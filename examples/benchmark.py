@@ -26,14 +26,22 @@ import argparse
 import sys
 from pathlib import Path
 
-from companion.cli import ensure_output_dir
+import matplotlib
+
+from companion import benchmark
+from companion.benchmark.modes import (
+    BASELINE,
+    DEVICES,
+    MODELS,
+    MODES,
+    NON_COMPILING_MODES,
+    TASKS,
+)
+from companion.cli import ensure_output_dir, fail, positive_int
 from companion.quiet import quiet_tensorflow_logs
 
-MODELS = ("cnn", "transformer")
-TASKS = ("train", "predict")
-DEVICES = ("auto", "cpu", "cuda", "mps")
-#: The modes ``--quick`` keeps: no compiler runs in any of them.
-QUICK_MODES = ("torch-eager", "tf-eager", "tf-function", "keras-on-batch")
+#: The mode left out unless asked for: it needs CUDA.
+CUDA_ONLY = "torch-compile-reduce-overhead"
 
 
 class Parser(argparse.ArgumentParser):
@@ -43,31 +51,10 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    # The mode names are listed here rather than imported, so that --help and
-    # argument errors answer at once, before torch and TensorFlow load.
-    modes = (
-        "torch-eager",
-        "torch-compile",
-        "torch-compile-max-autotune",
-        "torch-compile-reduce-overhead",
-        "torchscript",
-        "tf-eager",
-        "tf-function",
-        "tf-function-xla",
-        "keras",
-        "keras-on-batch",
-    )
+    # companion.benchmark loads neither torch nor TensorFlow until a
+    # measurement starts, so --help and argument errors answer at once.
+    modes = tuple(MODES)
     parser = Parser(
         description="Benchmark PyTorch and TensorFlow execution modes on two small models.",
         epilog="Speed-ups are relative to torch-eager, which is always measured.",
@@ -92,11 +79,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--modes",
         nargs="+",
         choices=modes,
-        default=[m for m in modes if m != "torch-compile-reduce-overhead"],
+        default=[m for m in modes if m != CUDA_ONLY],
         metavar="MODE",
         help=(
             f"execution modes to time, from {', '.join(modes)} "
-            "(default: all but torch-compile-reduce-overhead, which needs CUDA)"
+            f"(default: all but {CUDA_ONLY}, which needs CUDA)"
         ),
     )
     parser.add_argument(
@@ -144,9 +131,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats, args.number, args.warmup, args.models = 2, 1, 1, ["cnn"]
-        args.modes = [m for m in args.modes if m in QUICK_MODES]
-    if "torch-eager" not in args.modes:
-        args.modes.insert(0, "torch-eager")  # the baseline every ratio is taken against
+        args.modes = [m for m in args.modes if m in NON_COMPILING_MODES]
+    if BASELINE not in args.modes:
+        args.modes.insert(0, BASELINE)  # the baseline every ratio is taken against
     args.modes = list(dict.fromkeys(args.modes))
     return args
 
@@ -155,19 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     ensure_output_dir(args.out)
     quiet_tensorflow_logs()
-    from companion import benchmark
-
     if args.threads is not None:
         try:
             benchmark.pin_benchmark_threads(args.threads)
         except RuntimeError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
+            return fail(str(error))
     try:
         benchmark.resolve_devices(args.device)
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return fail(str(error))
 
     report = benchmark.run_benchmark(
         args.models,
@@ -182,8 +165,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(benchmark.format_table(report))
-    import matplotlib
-
     matplotlib.use("Agg")
     json_path = args.out / "benchmark.json"
     plot_path = args.out / f"benchmark.{args.format}"
@@ -191,8 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         report.write_json(json_path)
         benchmark.plot_speedups(report).savefig(plot_path)
     except OSError as error:
-        print(f"error: cannot write results to {args.out}: {error.strerror}", file=sys.stderr)
-        return 1
+        return fail(f"cannot write results to {args.out}: {error.strerror}")
     print(f"\nwrote {json_path} and {plot_path}")
     failed = [r for r in report.results if not r.ok]
     return 1 if failed and len(failed) == len(report.results) else 0

@@ -22,20 +22,25 @@ import argparse
 import sys
 from pathlib import Path
 
-from companion.cli import ensure_output_dir
+from companion import export_pytorch, export_tensorflow
+from companion.cli import ensure_output_dir, fail, positive_int
+from companion.cnn import build_keras_cnn, build_torch_cnn
+from companion.deployment import (
+    evaluate_route,
+    format_bytes,
+    format_latency,
+    format_seconds,
+)
+from companion.digits import load_digits_split, to_channels_last
+from companion.logits import keras_logits, torch_logits
 from companion.quiet import quiet_tensorflow_logs
+from companion.reproducibility import seed_everything
+from companion.training import TrainingConfig, train_keras, train_torch
 
-#: The routes each framework supports; kept here so --help needs no framework import.
+#: The routes each framework supports (importing their modules loads no framework).
 FORMATS = {
-    "pytorch": ("torchscript-trace", "torchscript-script", "torch-export", "aoti", "onnx"),
-    "tensorflow": (
-        "saved-model",
-        "tflite",
-        "tflite-dynamic-range",
-        "onnx",
-        "tf2onnx-from-keras",
-        "tf2onnx-from-function",
-    ),
+    "pytorch": tuple(export_pytorch.ROUTES),
+    "tensorflow": tuple(export_tensorflow.ROUTES),
 }
 
 
@@ -53,7 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--epochs", type=int, default=3, help="training epochs before export (0: untrained)"
     )
-    parser.add_argument("--repeats", type=int, default=7, help="timing rounds (default 7)")
+    parser.add_argument("--repeats", type=positive_int, default=7, help="timing rounds (default 7)")
     args = parser.parse_args(argv)
     if args.format not in FORMATS[args.framework]:
         parser.error(
@@ -62,49 +67,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         )
     if args.epochs < 0:
         parser.error(f"--epochs must be 0 or more, got {args.epochs}")
-    if args.repeats < 1:
-        parser.error(f"--repeats must be at least 1, got {args.repeats}")
     return args
 
 
 def prepare_pytorch(split, epochs: int, route: str, out: Path):
-    from companion.cnn import build_torch_cnn
-    from companion.export_pytorch import export_torch, torch_logits
-    from companion.training import TrainingConfig, train_torch
-
     model = build_torch_cnn(seed=0)
     if epochs:
         train_torch(model, split, TrainingConfig(epochs=epochs))
-    record = export_torch(model, route, out, split.x_train[:32])
+    record = export_pytorch.export_torch(model, route, out, split.x_train[:32])
     return record, split.x_test, torch_logits(model, split.x_test)
 
 
 def prepare_tensorflow(split, epochs: int, route: str, out: Path):
-    from companion.cnn import build_keras_cnn
-    from companion.digits import to_channels_last
-    from companion.export_tensorflow import export_keras, keras_logits
-    from companion.training import TrainingConfig, train_keras
-
     model = build_keras_cnn(seed=0)
     if epochs:
         train_keras(model, split, TrainingConfig(epochs=epochs))
-    images = to_channels_last(split.x_test)
-    record = export_keras(model, route, out)
-    return record, images, keras_logits(model, images)
+    record = export_tensorflow.export_keras(model, route, out)
+    # The artifacts take channels-last images, as the Keras model does.
+    return record, to_channels_last(split.x_test), keras_logits(model, split.x_test)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_tensorflow_logs()
-    from companion.deployment import (
-        evaluate_route,
-        format_bytes,
-        format_latency,
-        format_seconds,
-    )
-    from companion.digits import load_digits_split
-    from companion.reproducibility import seed_everything
-
     ensure_output_dir(args.out)
     frameworks = (args.framework,)
     seed_everything(0, frameworks=frameworks)
@@ -112,15 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     prepare = prepare_pytorch if args.framework == "pytorch" else prepare_tensorflow
     record, images, reference = prepare(split, args.epochs, args.format, args.out)
     if not record.worked:
-        print(f"error: export along {args.format} failed: {record.error}", file=sys.stderr)
-        return 1
+        return fail(f"export along {args.format} failed: {record.error}")
     print(f"wrote {record.path} in {record.seconds:.2f} s")
     for message in record.warnings:
         print(f"  warning: {message}")
     result = evaluate_route(record, images, reference, split.y_test, repeats=args.repeats)
     if not result.ran:
-        print(f"error: {result.error}", file=sys.stderr)
-        return 1
+        return fail(result.error)
     run = result.run
     print(f"reloaded in a fresh process with: {', '.join(run.frameworks_loaded)}")
     print(f"max abs diff to the source model: {result.max_abs_diff:.2e}")
@@ -131,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"latency, 1 image: {format_latency(run.latency_one)}, {rounds}")
     print(f"latency, {run.batch_size} images: {format_latency(run.latency_batch)}, {rounds}")
     if not result.worked:
-        print("error: the artifact does not reproduce the source model", file=sys.stderr)
-        return 1
+        return fail("the artifact does not reproduce the source model")
     print("ok: the artifact reproduces the source model")
     return 0
 

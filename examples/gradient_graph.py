@@ -16,7 +16,11 @@ import math
 import sys
 from pathlib import Path
 
-from companion.cli import ensure_output_dir
+import matplotlib
+
+from companion.cli import ensure_output_dir, fail
+from companion.frameworks import FRAMEWORKS, label
+from companion.graph_inspection import autograd_graph, describe_graph, draw_graph, tf_graph
 from companion.quiet import quiet_tensorflow_logs
 
 
@@ -28,7 +32,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--x", type=float, default=2.0, help="where to differentiate (default 2.0)")
     parser.add_argument(
         "--framework",
-        choices=["pytorch", "tensorflow", "both"],
+        choices=[*FRAMEWORKS, "both"],
         default="both",
         help="which framework(s) to run (default both)",
     )
@@ -43,9 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run_pytorch(x_value: float):
-    import torch
-
-    from companion.graph_inspection import autograd_graph
+    import torch  # noqa: PLC0415  only the framework asked for is loaded
 
     x = torch.tensor(x_value, requires_grad=True)
     z = x**2 + 1
@@ -55,9 +57,7 @@ def run_pytorch(x_value: float):
 
 
 def run_tensorflow(x_value: float):
-    import tensorflow as tf
-
-    from companion.graph_inspection import tf_graph
+    import tensorflow as tf  # noqa: PLC0415  only the framework asked for is loaded
 
     def value_and_gradient(x):
         with tf.GradientTape() as tape:
@@ -76,11 +76,7 @@ def run_tensorflow(x_value: float):
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_tensorflow_logs()
-    import matplotlib
-
     matplotlib.use("Agg")
-    from companion.graph_inspection import describe_graph, draw_graph
-
     ensure_output_dir(args.out)
 
     expected = 2 * args.x
@@ -98,12 +94,11 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(describe_graph(graph), end="\n\n")
         path = args.out / f"graph-{name}.{args.format}"
-        figure = draw_graph(graph, title=f"{name}: graph behind dz/dx")
+        figure = draw_graph(graph, title=f"{label(name)}: graph behind dz/dx")
         try:
             figure.savefig(path)
         except OSError as error:
-            print(f"error: cannot write {path}: {error.strerror}", file=sys.stderr)
-            return 1
+            return fail(f"cannot write {path}: {error.strerror}")
         print(f"wrote {path}")
     return 0 if all_agree else 1
 

@@ -21,7 +21,20 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from companion.cli import fail
+from companion.cnn import build_keras_cnn, build_torch_cnn
+from companion.digits import load_digits_split
+from companion.logits import keras_logits, torch_logits
 from companion.quiet import quiet_tensorflow_logs
+from companion.weight_porting import (
+    convert_weights_file,
+    load_keras_arrays,
+    load_torch_arrays,
+    load_weights,
+    read_layout,
+)
 
 TOLERANCE = 1e-5
 
@@ -60,18 +73,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def check_logits(source: Path, destination: Path, source_layout: str) -> tuple[float, int]:
     """Max |logit difference| between the two files' models on the digits test split,
     and the number of images compared."""
-    import numpy as np
-
-    from companion.cnn import build_keras_cnn, build_torch_cnn
-    from companion.digits import load_digits_split
-    from companion.weight_porting import (
-        keras_logits,
-        load_keras_arrays,
-        load_torch_arrays,
-        load_weights,
-        torch_logits,
-    )
-
     images = load_digits_split(seed=0).x_test
     torch_model, keras_model = build_torch_cnn(), build_keras_cnn()
     torch_file, keras_file = (
@@ -85,17 +86,14 @@ def check_logits(source: Path, destination: Path, source_layout: str) -> tuple[f
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    quiet_tensorflow_logs(level=3)
-    from companion.weight_porting import convert_weights_file, read_layout
-
+    quiet_tensorflow_logs()
     try:
         source_layout = read_layout(args.source)
         written = convert_weights_file(
             args.source, args.destination, reorder_flatten=args.reorder_flatten
         )
     except (OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return fail(str(error))
     note = "" if args.reorder_flatten else " (flatten order NOT reordered)"
     print(f"{args.source} ({source_layout} layout) -> {args.destination} ({written} layout){note}")
     if not args.check:

@@ -26,20 +26,26 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from companion.cli import ensure_output_dir
+from companion.cli import ensure_output_dir, positive_int
+from companion.cnn import build_keras_cnn, build_torch_cnn, parameter_count
+from companion.digits import load_digits_split
+from companion.environment import machine_summary, package_versions
+from companion.frameworks import FRAMEWORKS, KERAS, PYTORCH
 from companion.quiet import quiet_tensorflow_logs
-
-FRAMEWORKS = ("pytorch", "tensorflow")
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+from companion.reproducibility import pin_threads, seed_everything
+from companion.training import (
+    TrainingConfig,
+    evaluate_keras,
+    evaluate_torch,
+    print_progress,
+    train_keras,
+    train_torch,
+)
+from companion.weight_porting import (
+    port_torch_to_keras,
+    save_keras_weights,
+    save_torch_weights,
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -57,7 +63,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--learning-rate", type=float, default=3e-3, help="Adam, default 3e-3")
     parser.add_argument(
         "--init",
-        choices=("pytorch", "keras"),
+        choices=(PYTORCH, KERAS),
         default="pytorch",
         help="where the initial weights come from: PyTorch's initializers, ported to Keras "
         "for --framework tensorflow (default), or Keras's own (TensorFlow only)",
@@ -70,7 +76,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--seed must be in [0, 2**32), got {args.seed}")
     if not (math.isfinite(args.learning_rate) and args.learning_rate > 0):
         parser.error(f"--learning-rate must be a positive number, got {args.learning_rate}")
-    if args.init == "keras" and args.framework == "pytorch":
+    if args.init == KERAS and args.framework == PYTORCH:
         parser.error("--init keras only applies to --framework tensorflow")
     return args
 
@@ -78,28 +84,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     ensure_output_dir(args.out)
-    # Level 3: TensorFlow's data pipeline logs a harmless version notice at ERROR level.
-    quiet_tensorflow_logs(level=3)
-
-    from companion.cnn import build_keras_cnn, build_torch_cnn, parameter_count
-    from companion.digits import load_digits_split
-    from companion.environment import machine_summary, package_versions
-    from companion.reproducibility import pin_threads, seed_everything
-    from companion.training import (
-        TrainingConfig,
-        evaluate_keras,
-        evaluate_torch,
-        print_progress,
-        train_keras,
-        train_torch,
-    )
-    from companion.weight_porting import (
-        port_torch_to_keras,
-        save_keras_weights,
-        save_torch_weights,
-    )
-
-    needed = ("pytorch",) if args.framework == "pytorch" else ("pytorch", "tensorflow")
+    quiet_tensorflow_logs()
+    # Keras starts from PyTorch's initial weights, so both frameworks run for it.
+    needed = (PYTORCH,) if args.framework == PYTORCH else FRAMEWORKS
     threads = pin_threads(args.threads, frameworks=needed)
     seed_everything(args.seed, frameworks=needed)
     config = TrainingConfig(
@@ -115,14 +102,14 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     start = time.perf_counter()
-    if args.framework == "pytorch":
+    if args.framework == PYTORCH:
         model = build_torch_cnn(seed=args.seed)
         history = train_torch(model, split, config, progress=print_progress)
         test_loss, test_accuracy = evaluate_torch(model, split.x_test, split.y_test)
         weights_path = save_torch_weights(model, args.out / "weights-pytorch.safetensors")
     else:
         model = build_keras_cnn(seed=args.seed)
-        if args.init == "pytorch":
+        if args.init == PYTORCH:
             port_torch_to_keras(build_torch_cnn(seed=args.seed), model)
         history = train_keras(model, split, config, progress=print_progress)
         test_loss, test_accuracy = evaluate_keras(model, split.x_test, split.y_test)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from companion.debugging import shorten_paths
+from companion.validation import check_instance
 
 
 class GraphRecorder:
@@ -155,8 +156,7 @@ def graph_breaks(function: Callable, *args, **kwargs) -> CaptureReport:
 
 def strip_hlo_metadata(hlo: str) -> str:
     """Drop the ``metadata={...}`` source annotations (and file paths) from HLO text."""
-    if not isinstance(hlo, str):
-        raise TypeError(f"hlo must be a str, got {type(hlo).__name__}")
+    check_instance("hlo", hlo, str, what="a string")
     return re.sub(r",?\s*metadata=\{[^{}]*\}", "", hlo)
 
 
@@ -176,8 +176,7 @@ def hlo_fusions(hlo: str) -> list[str]:
 
 def inductor_kernels(code: str) -> list[str]:
     """Names of the C++ (``cpp_fused_*``) or Triton kernels in TorchInductor's output code."""
-    if not isinstance(code, str):
-        raise TypeError(f"code must be a str, got {type(code).__name__}")
+    check_instance("code", code, str, what="a string")
     return re.findall(
         r"^((?:cpp|triton)_\w+) = async_compile\.", code, flags=re.MULTILINE
     )

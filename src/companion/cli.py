@@ -71,8 +71,8 @@ def error_line(error: BaseException, limit: int | None = None) -> str:
     return line if limit is None else line[:limit]
 
 
-def fail(message: str) -> int:
-    """Print ``error: message`` to standard error; return the exit status 1.
+def fail(message: str, status: int = 1) -> int:
+    """Print ``error: message`` to standard error; return the exit ``status``.
 
     >>> import contextlib, io
     >>> with contextlib.redirect_stderr(io.StringIO()) as err:
@@ -81,4 +81,4 @@ def fail(message: str) -> int:
     (1, 'error: no such file\\n')
     """
     print(f"error: {message}", file=sys.stderr)
-    return 1
+    return status

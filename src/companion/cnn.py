@@ -22,11 +22,11 @@ order. Moving weights between the two must permute that layer's rows.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from companion.digits import IMAGE_SIZE, NUM_CLASSES
-from companion.validation import check_int
+from companion.reproducibility import seeded_torch
+from companion.validation import check_instance, check_int
 
 
 @dataclass(frozen=True)
@@ -87,19 +87,11 @@ def build_torch_cnn(config: CNNConfig = CNNConfig(), seed: int | None = None):
     >>> sum(p.numel() for p in model.parameters())
     3658
     """
-    import torch
     from torch import nn
 
-    if not isinstance(config, CNNConfig):
-        raise TypeError(
-            f"config must be a CNNConfig, got {type(config).__name__}"
-        )
+    check_instance("config", config, CNNConfig)
     c1, c2 = config.conv_channels
-    # fork_rng leaves the global generator as it was: seeding here has no side effect.
-    context = torch.random.fork_rng() if seed is not None else nullcontext()
-    with context:
-        if seed is not None:
-            torch.manual_seed(seed)
+    with seeded_torch(seed):
         return nn.Sequential(
             nn.Conv2d(1, c1, kernel_size=3, padding=1),
             nn.ReLU(),
@@ -129,10 +121,7 @@ def build_keras_cnn(config: CNNConfig = CNNConfig(), seed: int | None = None):
     """
     import keras
 
-    if not isinstance(config, CNNConfig):
-        raise TypeError(
-            f"config must be a CNNConfig, got {type(config).__name__}"
-        )
+    check_instance("config", config, CNNConfig)
     c1, c2 = config.conv_channels
 
     def kernel_init(offset: int):

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.validation import check_int
+from companion.reproducibility import seeded_torch
+from companion.validation import check_instance, check_int, check_number
 
 WEIGHT_NAMES = (
     "stem_kernel",
@@ -57,12 +58,7 @@ class EarlyExitConfig:
     def __post_init__(self):
         for name in ("features", "hidden", "classes", "blocks"):
             check_int(name, getattr(self, name), minimum=1)
-        if isinstance(self.threshold, bool) or not isinstance(
-            self.threshold, int | float
-        ):
-            raise TypeError(
-                f"threshold must be a number, got {type(self.threshold).__name__}"
-            )
+        check_number("threshold", self.threshold)
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(
                 f"threshold must be in (0, 1], got {self.threshold}"
@@ -139,16 +135,9 @@ def build_torch_early_exit(
     config: EarlyExitConfig = EarlyExitConfig(), seed: int | None = None
 ):
     """The PyTorch model; ``model(batch)`` returns ``(logits, depths)``."""
-    import torch
 
-    if not isinstance(config, EarlyExitConfig):
-        raise TypeError(
-            f"config must be an EarlyExitConfig, got {type(config).__name__}"
-        )
-    if seed is None:
-        return _torch_early_exit_class()(config)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    check_instance("config", config, EarlyExitConfig)
+    with seeded_torch(seed):
         return _torch_early_exit_class()(config)
 
 

@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from companion.validation import check_instance, check_int, check_text
+
 # In a source checkout (an editable install) paths inside the repository are
 # shown relative to its root; elsewhere the rules below still apply.
 _REPOSITORY = Path(__file__).resolve().parents[2]
@@ -58,8 +60,7 @@ _PATH_RULES = (
 
 def shorten_paths(text: str) -> str:
     """Rewrite machine-specific paths and memory addresses in ``text``."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    check_instance("text", text, str, what="a string")
     for pattern, replacement in _PATH_RULES:
         text = pattern.sub(replacement, text)
     return text
@@ -167,12 +168,8 @@ def report_error(
             "report_error needs at least one exception class to expect"
         )
     for name, value in (("max_lines", max_lines), ("width", width)):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < 1
-        ):
-            raise ValueError(
-                f"{name} must be a positive int or None, got {value!r}"
-            )
+        if value is not None:
+            check_int(name, value, minimum=1)
     try:
         yield
     except expected as error:
@@ -352,8 +349,7 @@ def source_line(function: Callable, text: str) -> tuple[str, int]:
     >>> path.endswith("debugging.py"), line > 0
     (True, True)
     """
-    if not isinstance(text, str) or not text:
-        raise ValueError("text must be a non-empty string to look for")
+    check_text("text", text)
     function = inspect.unwrap(function)
     lines, first = inspect.getsourcelines(function)
     for offset, line in enumerate(lines):
@@ -373,10 +369,7 @@ def install_nan_guards(model) -> list:
     """
     import torch
 
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(
-            f"model must be a torch.nn.Module, got {type(model).__name__}"
-        )
+    check_instance("model", model, torch.nn.Module, what="a torch.nn.Module")
 
     def check(name):
         def hook(module, inputs, output):

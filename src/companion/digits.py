@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.validation import check_int
+from companion.validation import check_fraction, check_instance, check_int
 
 NUM_CLASSES = 10
 IMAGE_SIZE = 8
@@ -48,16 +48,6 @@ class DigitsSplit:
         }
 
 
-def _check_fraction(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not 0 < value < 1:
-        raise ValueError(
-            f"{name} must be between 0 and 1 (exclusive), got {value}"
-        )
-    return float(value)
-
-
 def load_digits_split(
     seed: int = 0, test_fraction: float = 0.2, validation_fraction: float = 0.1
 ) -> DigitsSplit:
@@ -69,8 +59,8 @@ def load_digits_split(
     from sklearn.datasets import load_digits
 
     check_int("seed", seed)
-    test_fraction = _check_fraction("test_fraction", test_fraction)
-    validation_fraction = _check_fraction(
+    test_fraction = check_fraction("test_fraction", test_fraction)
+    validation_fraction = check_fraction(
         "validation_fraction", validation_fraction
     )
     if test_fraction + validation_fraction >= 1:
@@ -97,10 +87,7 @@ def load_digits_split(
 
 def to_channels_last(images: np.ndarray) -> np.ndarray:
     """``N, C, H, W`` to ``N, H, W, C`` (a copy, contiguous)."""
-    if not isinstance(images, np.ndarray):
-        raise TypeError(
-            f"images must be a numpy array, got {type(images).__name__}"
-        )
+    check_instance("images", images, np.ndarray, what="a numpy array")
     if images.ndim != 4:
         raise ValueError(
             f"images must have 4 dimensions (N, C, H, W), got shape {images.shape}"

@@ -15,15 +15,15 @@ True
 
 from __future__ import annotations
 
-import os
+import importlib
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from companion.processes import check_run, last_line, run_python
 from companion.timing import TimingResult, summarize
+from companion.validation import check_instance, check_int, check_text
 
 
 def _canonical(name: str) -> str:
@@ -31,10 +31,7 @@ def _canonical(name: str) -> str:
 
 
 def _distribution(name: str) -> metadata.Distribution:
-    if not isinstance(name, str) or not name:
-        raise TypeError(
-            f"name must be a distribution name (a non-empty str), got {name!r}"
-        )
+    check_text("name", name)
     try:
         return metadata.distribution(name)
     except metadata.PackageNotFoundError:
@@ -142,39 +139,19 @@ def import_seconds(
     >>> result.repeats, 0 < result.median_s < 5
     (2, True)
     """
-    if not isinstance(module, str) or not re.fullmatch(
-        r"[A-Za-z_][\w.]*", module
-    ):
+    check_instance("module", module, str, what="a string")
+    if not re.fullmatch(r"[A-Za-z_][\w.]*", module):
         raise ValueError(
             f"module must be a dotted module name, got {module!r}"
         )
-    if (
-        isinstance(repeats, bool)
-        or not isinstance(repeats, int)
-        or repeats < 1
-    ):
-        raise ValueError(
-            f"repeats must be an int of at least 1, got {repeats!r}"
-        )
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    check_int("repeats", repeats, minimum=1)
     samples = []
     for _ in range(repeats):
-        completed = subprocess.run(
-            [sys.executable, "-c", _IMPORT_TIMER.format(module=module)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=env,
-            check=False,
+        done = run_python(
+            ["-c", _IMPORT_TIMER.format(module=module)], timeout=timeout
         )
-        if completed.returncode != 0:
-            last = (
-                completed.stderr.strip().splitlines() or ["no error output"]
-            )[-1]
-            raise RuntimeError(
-                f"import {module} failed in a fresh interpreter: {last}"
-            )
-        samples.append(float(completed.stdout.strip().splitlines()[-1]))
+        check_run(done, f"import {module} in a fresh interpreter")
+        samples.append(float(last_line(done.stdout)))
     return summarize(samples)
 
 
@@ -184,12 +161,7 @@ def public_names(module_name: str) -> set[str]:
     >>> "sqrt" in public_names("math")
     True
     """
-    import importlib
-
-    if not isinstance(module_name, str) or not module_name:
-        raise TypeError(
-            f"module_name must be a non-empty str, got {module_name!r}"
-        )
+    check_text("module_name", module_name)
     module = importlib.import_module(module_name)
     return {name for name in dir(module) if not name.startswith("_")}
 
@@ -201,10 +173,7 @@ def layer_classes(module_name: str, base: type) -> list[str]:
     >>> layer_classes("numbers", numbers.Number)
     ['Complex', 'Integral', 'Number', 'Rational', 'Real']
     """
-    import importlib
-
-    if not isinstance(base, type):
-        raise TypeError(f"base must be a class, got {type(base).__name__}")
+    check_instance("base", base, type, what="a class")
     module = importlib.import_module(module_name)
     found = []
     for name in sorted(public_names(module_name)):

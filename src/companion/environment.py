@@ -21,6 +21,8 @@ import platform
 import sys
 from importlib import metadata
 
+from companion.quiet import quiet_tensorflow_logs
+
 #: Packages the book's outputs depend on, in the order reports list them.
 KEY_PACKAGES = (
     "torch",
@@ -179,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         help="do not import torch or TensorFlow (faster; omits thread settings)",
     )
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_tensorflow_logs()
     if args.json:
         print(
             json.dumps(collect(import_frameworks=not args.no_import), indent=2)

@@ -12,7 +12,8 @@ onnx                ``torch.onnx.export`` (the torch.export-based   onnxruntime
 ==================  =============================================  ============================
 
 Every route keeps the batch dimension dynamic, so the artifact accepts any
-number of images. TorchScript is deprecated on the pinned torch and warns;
+number of images. :func:`torch_logits` (from :mod:`companion.logits`) gives
+the source model's logits to compare an artifact's outputs with. TorchScript is deprecated on the pinned torch and warns;
 :func:`export_torch` lets the warning through to the caller (and
 :func:`companion.deployment.attempt_export` records it).
 
@@ -28,51 +29,53 @@ from pathlib import Path
 
 import numpy as np
 
-from companion.deployment import ExportRecord, Route, attempt_export
-from companion.run_artifact import check_images
+from companion.deployment.records import ExportRecord, Route, export_into
+from companion.frameworks import PYTORCH
+from companion.logits import torch_logits
+from companion.validation import check_choice, check_instance
 
 ROUTES: dict[str, Route] = {
     route.name: route
     for route in (
         Route(
-            "torchscript-trace",
-            "pytorch",
-            "TorchScript (trace)",
-            "torchscript",
-            "traced.pt",
-            "torch.jit",
+            name="torchscript-trace",
+            framework=PYTORCH,
+            exporter="TorchScript (trace)",
+            runner_format="torchscript",
+            artifact="traced.pt",
+            runtime="torch.jit",
         ),
         Route(
-            "torchscript-script",
-            "pytorch",
-            "TorchScript (script)",
-            "torchscript",
-            "scripted.pt",
-            "torch.jit",
+            name="torchscript-script",
+            framework=PYTORCH,
+            exporter="TorchScript (script)",
+            runner_format="torchscript",
+            artifact="scripted.pt",
+            runtime="torch.jit",
         ),
         Route(
-            "torch-export",
-            "pytorch",
-            "torch.export (.pt2)",
-            "torch-export",
-            "exported.pt2",
-            "torch",
+            name="torch-export",
+            framework=PYTORCH,
+            exporter="torch.export (.pt2)",
+            runner_format="torch-export",
+            artifact="exported.pt2",
+            runtime="torch",
         ),
         Route(
-            "aoti",
-            "pytorch",
-            "AOTInductor package",
-            "aoti",
-            "aoti.pt2",
-            "torch (compiled .so)",
+            name="aoti",
+            framework=PYTORCH,
+            exporter="AOTInductor package",
+            runner_format="aoti",
+            artifact="aoti.pt2",
+            runtime="torch (compiled .so)",
         ),
         Route(
-            "onnx",
-            "pytorch",
-            "torch.onnx.export",
-            "onnx",
-            "pytorch.onnx",
-            "onnxruntime",
+            name="onnx",
+            framework=PYTORCH,
+            exporter="torch.onnx.export",
+            runner_format="onnx",
+            artifact="pytorch.onnx",
+            runtime="onnxruntime",
         ),
     )
 }
@@ -85,11 +88,12 @@ def _example_tensor(example_input):
         example_input = torch.from_numpy(
             np.ascontiguousarray(example_input, dtype=np.float32)
         )
-    if not isinstance(example_input, torch.Tensor):
-        kind = type(example_input).__name__
-        raise TypeError(
-            f"example_input must be a torch.Tensor or numpy array, got {kind}"
-        )
+    check_instance(
+        "example_input",
+        example_input,
+        torch.Tensor,
+        what="a torch.Tensor or numpy array",
+    )
     if example_input.ndim != 4:
         raise ValueError(
             f"example_input must be a batch (N, C, H, W), got shape {tuple(example_input.shape)}"
@@ -108,6 +112,13 @@ def _example_tensor(example_input):
     # an AOTInductor package compiled from one gives wrong outputs for the other
     # (the chapter on deployment shows it). Runtimes receive standard strides.
     return example_input.clone(memory_format=torch.contiguous_format)
+
+
+def _check_model_and_route(model, route) -> None:
+    import torch
+
+    check_instance("model", model, torch.nn.Module, what="a torch.nn.Module")
+    check_choice("route", route, ROUTES)
 
 
 def _dynamic_batch():
@@ -135,14 +146,7 @@ def write_artifact(model, route: str, path: Path, example_input) -> Path:
     """
     import torch
 
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(
-            f"model must be a torch.nn.Module, got {type(model).__name__}"
-        )
-    if route not in ROUTES:
-        raise ValueError(
-            f"route must be one of {sorted(ROUTES)}, got {route!r}"
-        )
+    _check_model_and_route(model, route)
     example = _example_tensor(example_input)
     model.eval()
     path = Path(path)
@@ -186,41 +190,22 @@ def export_torch(
     >>> export_torch(model, "tflite", Path("."), torch.zeros(2, 1, 2, 2))
     Traceback (most recent call last):
     ...
-    ValueError: route must be one of ['aoti', 'onnx', 'torch-export', 'torchscript-script', \
-'torchscript-trace'], got 'tflite'
+    ValueError: route must be one of ('torchscript-trace', 'torchscript-script', \
+'torch-export', 'aoti', 'onnx'), got 'tflite'
     """
-    import torch
-
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(
-            f"model must be a torch.nn.Module, got {type(model).__name__}"
-        )
-    if route not in ROUTES:
-        raise ValueError(
-            f"route must be one of {sorted(ROUTES)}, got {route!r}"
-        )
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise ValueError(
-            f"directory must be an existing directory, got {directory}"
-        )
+    _check_model_and_route(model, route)
     example = _example_tensor(example_input)
-    spec = ROUTES[route]
-    return attempt_export(
-        spec,
+    return export_into(
+        ROUTES[route],
         lambda path: write_artifact(model, route, path, example),
-        directory / spec.artifact,
+        directory,
     )
 
 
-def torch_logits(model, images: np.ndarray) -> np.ndarray:
-    """The source model's logits for channels-first ``images``, as float32 numpy."""
-    import torch
-
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(
-            f"model must be a torch.nn.Module, got {type(model).__name__}"
-        )
-    images = check_images(images)
-    with torch.inference_mode():
-        return model.eval()(torch.from_numpy(images)).numpy()
+__all__ = [
+    "ROUTES",
+    "export_torch",
+    "exported_program",
+    "torch_logits",
+    "write_artifact",
+]

@@ -16,7 +16,9 @@ tf2onnx-from-function  ``tf2onnx.convert.from_function`` on a          onnxrunti
                        ``tf.function`` calling the model
 =====================  ==============================================  ===================
 
-Every route keeps the batch dimension dynamic. :func:`serving_request`
+Every route keeps the batch dimension dynamic, and every artifact takes
+channels-last images, as the Keras model does (:func:`companion.logits.keras_logits`
+gives the source model's logits to compare with). :func:`serving_request`
 writes the REST request TensorFlow Serving would accept for the exported
 signature.
 
@@ -35,8 +37,14 @@ from pathlib import Path
 
 import numpy as np
 
-from companion.deployment import ExportRecord, Route, attempt_export
-from companion.run_artifact import check_images
+from companion.deployment.records import ExportRecord, Route, export_into
+from companion.frameworks import TENSORFLOW
+from companion.validation import (
+    check_choice,
+    check_images,
+    check_instance,
+    check_text,
+)
 
 #: The name of the serving signature's input, chosen at export.
 INPUT_NAME = "images"
@@ -46,53 +54,53 @@ ROUTES: dict[str, Route] = {
     route.name: route
     for route in (
         Route(
-            "saved-model",
-            "tensorflow",
-            "SavedModel (serving signature)",
-            "saved-model",
-            "saved_model",
-            "TensorFlow",
+            name="saved-model",
+            framework=TENSORFLOW,
+            exporter="SavedModel (serving signature)",
+            runner_format="saved-model",
+            artifact="saved_model",
+            runtime="TensorFlow",
         ),
         Route(
-            "tflite",
-            "tensorflow",
-            "LiteRT .tflite, float32",
-            "tflite",
-            "float32.tflite",
-            "LiteRT interpreter",
+            name="tflite",
+            framework=TENSORFLOW,
+            exporter="LiteRT .tflite, float32",
+            runner_format="tflite",
+            artifact="float32.tflite",
+            runtime="LiteRT interpreter",
         ),
         Route(
-            "tflite-dynamic-range",
-            "tensorflow",
-            "LiteRT .tflite, dynamic-range int8",
-            "tflite",
-            "dynamic_range.tflite",
-            "LiteRT interpreter",
+            name="tflite-dynamic-range",
+            framework=TENSORFLOW,
+            exporter="LiteRT .tflite, dynamic-range int8",
+            runner_format="tflite",
+            artifact="dynamic_range.tflite",
+            runtime="LiteRT interpreter",
             lossy=True,
         ),
         Route(
-            "onnx",
-            "tensorflow",
-            "Keras model.export (onnx)",
-            "onnx",
-            "keras.onnx",
-            "onnxruntime",
+            name="onnx",
+            framework=TENSORFLOW,
+            exporter="Keras model.export (onnx)",
+            runner_format="onnx",
+            artifact="keras.onnx",
+            runtime="onnxruntime",
         ),
         Route(
-            "tf2onnx-from-keras",
-            "tensorflow",
-            "tf2onnx from_keras",
-            "onnx",
-            "tf2onnx_from_keras.onnx",
-            "onnxruntime",
+            name="tf2onnx-from-keras",
+            framework=TENSORFLOW,
+            exporter="tf2onnx from_keras",
+            runner_format="onnx",
+            artifact="tf2onnx_from_keras.onnx",
+            runtime="onnxruntime",
         ),
         Route(
-            "tf2onnx-from-function",
-            "tensorflow",
-            "tf2onnx from_function",
-            "onnx",
-            "tf2onnx_from_function.onnx",
-            "onnxruntime",
+            name="tf2onnx-from-function",
+            framework=TENSORFLOW,
+            exporter="tf2onnx from_function",
+            runner_format="onnx",
+            artifact="tf2onnx_from_function.onnx",
+            runtime="onnxruntime",
         ),
     )
 }
@@ -101,10 +109,7 @@ ROUTES: dict[str, Route] = {
 def _check_model(model):
     import keras
 
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"model must be a keras.Model, got {type(model).__name__}"
-        )
+    check_instance("model", model, keras.Model, what="a keras.Model")
     if not model.built or len(model.inputs or []) != 1:
         raise ValueError(
             "model must be built, with exactly one input (e.g. keras.Input first)"
@@ -155,10 +160,7 @@ def write_artifact(model, route: str, path: Path) -> Path:
     failures instead.
     """
     _check_model(model)
-    if route not in ROUTES:
-        raise ValueError(
-            f"route must be one of {sorted(ROUTES)}, got {route!r}"
-        )
+    check_choice("route", route, ROUTES)
     path = Path(path)
     if route == "saved-model":
         _write_saved_model(model, path)
@@ -204,32 +206,16 @@ def export_keras(model, route: str, directory: Path) -> ExportRecord:
     >>> export_keras(model, "torchscript-trace", Path("."))
     Traceback (most recent call last):
     ...
-    ValueError: route must be one of ['onnx', 'saved-model', 'tf2onnx-from-function', \
-'tf2onnx-from-keras', 'tflite', 'tflite-dynamic-range'], got 'torchscript-trace'
+    ValueError: route must be one of ('saved-model', 'tflite', 'tflite-dynamic-range', \
+'onnx', 'tf2onnx-from-keras', 'tf2onnx-from-function'), got 'torchscript-trace'
     """
     _check_model(model)
-    if route not in ROUTES:
-        raise ValueError(
-            f"route must be one of {sorted(ROUTES)}, got {route!r}"
-        )
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise ValueError(
-            f"directory must be an existing directory, got {directory}"
-        )
-    spec = ROUTES[route]
-    return attempt_export(
-        spec,
+    check_choice("route", route, ROUTES)
+    return export_into(
+        ROUTES[route],
         lambda path: write_artifact(model, route, path),
-        directory / spec.artifact,
+        directory,
     )
-
-
-def keras_logits(model, images: np.ndarray) -> np.ndarray:
-    """The source model's logits for channels-last ``images``, as float32 numpy."""
-    _check_model(model)
-    images = check_images(images)
-    return np.asarray(model(images, training=False), dtype=np.float32)
 
 
 def serving_request(
@@ -247,7 +233,7 @@ def serving_request(
     """
     import tensorflow as tf
 
-    if not isinstance(model_name, str) or not model_name.isidentifier():
+    if not check_text("model_name", model_name).isidentifier():
         raise ValueError(
             f"model_name must be a simple name such as 'digits', got {model_name!r}"
         )

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import networkx as nx
 
+from companion.validation import check_instance
+
 KINDS = ("input", "constant", "variable", "op", "gradient", "output")
 
 # Fill colours by node kind; chosen to be readable in print and for colour-blind readers.
@@ -61,10 +63,7 @@ def autograd_graph(output, inputs: dict | None = None) -> nx.DiGraph:
     """
     import torch
 
-    if not isinstance(output, torch.Tensor):
-        raise TypeError(
-            f"output must be a torch.Tensor, got {type(output).__name__}"
-        )
+    check_instance("output", output, torch.Tensor, what="a torch.Tensor")
     if output.grad_fn is None:
         raise ValueError(
             "output has no autograd history: it is a leaf or was computed without "
@@ -290,10 +289,7 @@ def fx_graph(program, *, show_constants: bool = True) -> nx.DiGraph:
 
 def describe_graph(graph: nx.DiGraph) -> str:
     """One line per node in data-flow order: ``label (kind) <- inputs; details``."""
-    if not isinstance(graph, nx.DiGraph):
-        raise TypeError(
-            f"graph must be a networkx.DiGraph, got {type(graph).__name__}"
-        )
+    check_instance("graph", graph, nx.DiGraph, what="a networkx.DiGraph")
     lines = []
     for node in nx.lexicographical_topological_sort(graph, key=str):
         data = graph.nodes[node]
@@ -375,10 +371,7 @@ def draw_graph(graph: nx.DiGraph, *, title: str | None = None, ax=None):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    if not isinstance(graph, nx.DiGraph):
-        raise TypeError(
-            f"graph must be a networkx.DiGraph, got {type(graph).__name__}"
-        )
+    check_instance("graph", graph, nx.DiGraph, what="a networkx.DiGraph")
     if graph.number_of_nodes() == 0:
         raise ValueError("graph is empty: nothing to draw")
     if not nx.is_directed_acyclic_graph(graph):

@@ -19,10 +19,21 @@ import argparse
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 import time
+from itertools import chain
 from pathlib import Path
+
+from companion.cli import positive_int
+from companion.cnn import build_keras_cnn
+from companion.digits import load_digits_split
+from companion.frameworks import PYTORCH, TENSORFLOW
+from companion.logits import keras_logits
+from companion.processes import check_run, last_line, run_python
+from companion.reproducibility import pin_threads, seed_everything
+from companion.training import TrainingConfig, evaluate_keras, train_keras
+from companion.validation import check_choice, check_int
+from companion.weight_porting import load_keras_weights
 
 #: Keras backend name -> the package it needs.
 BACKEND_PACKAGES = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
@@ -36,12 +47,17 @@ def available_backends() -> dict[str, bool]:
     }
 
 
+#: The framework (as :mod:`companion.reproducibility` names it) each backend
+#: runs on, to seed and pin; JAX has no global generator or pool to set.
+BACKEND_FRAMEWORKS = {
+    "tensorflow": (TENSORFLOW,),
+    "torch": (PYTORCH,),
+    "jax": (),
+}
+
+
 def _check_backend(backend) -> str:
-    if backend not in BACKEND_PACKAGES:
-        raise ValueError(
-            f"backend must be one of {sorted(BACKEND_PACKAGES)}, got {backend!r}"
-        )
-    return backend
+    return check_choice("backend", backend, BACKEND_PACKAGES)
 
 
 def run_on_backend(
@@ -67,53 +83,27 @@ def run_on_backend(
     weights = Path(weights)
     if not weights.is_file():
         raise FileNotFoundError(f"no weights file at {weights}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-    if (
-        isinstance(threads, bool)
-        or not isinstance(threads, int)
-        or threads < 1
-    ):
-        raise ValueError(f"threads must be a positive int, got {threads!r}")
+    check_int("epochs", epochs, minimum=1)
+    check_int("threads", threads, minimum=1)
     if not available_backends()[backend]:
         raise RuntimeError(
             f"the Keras backend {backend!r} needs the package "
             f"{BACKEND_PACKAGES[backend]!r}, which is not installed"
         )
-    command = [
-        sys.executable,
-        "-m",
-        "companion.keras_backends",
-        "--backend",
-        backend,
-        "--weights",
-        str(weights),
-        "--epochs",
-        str(epochs),
-        "--seed",
-        str(seed),
-        "--threads",
-        str(threads),
-    ]
-    environment = {
-        **os.environ,
-        "KERAS_BACKEND": backend,
-        "TF_CPP_MIN_LOG_LEVEL": "3",
+    options = {
+        "--backend": backend,
+        "--weights": weights,
+        "--epochs": epochs,
+        "--seed": seed,
+        "--threads": threads,
     }
-    done = subprocess.run(
-        command,
-        env=environment,
-        capture_output=True,
-        text=True,
+    done = run_python(
+        ["-m", "companion.keras_backends", *chain(*options.items())],
+        environment={"KERAS_BACKEND": backend},
         timeout=timeout,
-        check=False,
     )
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"Keras on the {backend} backend failed (exit {done.returncode}): "
-            f"{done.stderr.strip()[-800:]}"
-        )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    check_run(done, f"Keras on the {backend} backend")
+    return json.loads(last_line(done.stdout))
 
 
 def _child(
@@ -129,16 +119,10 @@ def _child(
             f"asked for {backend!r}, but Keras runs on {keras.backend.backend()!r}"
         )
 
-    from companion.cnn import build_keras_cnn
-    from companion.digits import load_digits_split
-    from companion.reproducibility import pin_threads, seed_everything
-    from companion.training import TrainingConfig, evaluate_keras, train_keras
-    from companion.weight_porting import keras_logits, load_keras_weights
-
     # Nothing below draws random numbers (the weights come from a file, the batch
     # order from the seed); seeding is a safeguard. keras.utils.set_random_seed
     # would import TensorFlow even on the torch backend, so seed the backend itself.
-    framework = ("tensorflow",) if backend == "tensorflow" else ("torch",)
+    framework = BACKEND_FRAMEWORKS[backend]
     threads_set = pin_threads(threads, frameworks=framework)
     seed_everything(seed, frameworks=framework)
     split = load_digits_split(seed=0)
@@ -180,10 +164,13 @@ def main(argv: list[str] | None = None) -> int:
         required=True,
         help="weights file (safetensors)",
     )
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=positive_int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--threads", type=int, default=1, help="intra-op threads (default 1)"
+        "--threads",
+        type=positive_int,
+        default=1,
+        help="intra-op threads (default 1)",
     )
     args = parser.parse_args(argv)
     if os.environ.get("KERAS_BACKEND") != args.backend:
@@ -191,8 +178,6 @@ def main(argv: list[str] | None = None) -> int:
             f"KERAS_BACKEND is {os.environ.get('KERAS_BACKEND')!r}; set it to {args.backend!r} "
             "before starting Python (Keras reads it once, at import)"
         )
-    if args.epochs < 1 or args.threads < 1:
-        parser.error("--epochs and --threads must be at least 1")
     if not args.weights.is_file():
         parser.error(f"no weights file at {args.weights}")
     print(

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 
 from companion.frameworks import COLOURS, FRAMEWORKS, NEUTRAL, label
 
+
 def new_figure(
     nrows: int = 1, ncols: int = 1, *, figsize, close: bool = False, **options
 ):
@@ -43,7 +44,9 @@ def patches(entries: Iterable[tuple[str, str]], **options) -> list:
     """Legend handles: one filled patch per ``(label, colour)``."""
     from matplotlib.patches import Patch
 
-    return [Patch(color=colour, label=text, **options) for text, colour in entries]
+    return [
+        Patch(color=colour, label=text, **options) for text, colour in entries
+    ]
 
 
 def framework_legend_handles(frameworks: Iterable[str] = FRAMEWORKS) -> list:
@@ -79,7 +82,9 @@ def log_axis(
             FixedLocator([t for t in ticks if low <= t <= high])
         )
         axis.xaxis.set_minor_locator(NullLocator())
-    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: formatter(value)))
+    axis.xaxis.set_major_formatter(
+        FuncFormatter(lambda value, _: formatter(value))
+    )
 
 
 __all__ = [

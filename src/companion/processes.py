@@ -32,7 +32,9 @@ class ProcessError(RuntimeError):
     """A child process exited with an error, or did not answer in time."""
 
 
-def quiet_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def quiet_environment(
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """This process's environment with :data:`QUIET_ENVIRONMENT` and ``extra`` on top."""
     return {**os.environ, **QUIET_ENVIRONMENT, **(extra or {})}
 

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.validation import check_int
+from companion.reproducibility import seeded_torch
+from companion.validation import check_instance, check_int
 
 WEIGHT_NAMES = (
     "input_kernel",
@@ -89,10 +90,9 @@ def check_sequences(sequences, features: int | None = None) -> list:
             "sequences must be a list of (steps, features) arrays, one per sequence, "
             "not a single array; to pass a padded batch use pad_sequences and the masked model"
         )
-    if not isinstance(sequences, list | tuple):
-        raise TypeError(
-            f"sequences must be a list or tuple, got {type(sequences).__name__}"
-        )
+    check_instance(
+        "sequences", sequences, (list, tuple), what="a list or tuple"
+    )
     if not sequences:
         raise ValueError(
             "sequences is empty: pass at least one (steps, features) sequence"
@@ -130,11 +130,8 @@ def example_sequences(
     lengths = list(lengths)
     if not lengths:
         raise ValueError("lengths is empty: give at least one sequence length")
-    if any(
-        isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1
-        for n in lengths
-    ):
-        raise ValueError(f"every length must be a positive int, got {lengths}")
+    for n in lengths:
+        check_int("each length", n, minimum=1)
     RNNConfig(features=features)  # validates features
     generator = np.random.default_rng(seed)
     return [
@@ -234,16 +231,9 @@ def build_torch_rnn(config: RNNConfig = RNNConfig(), seed: int | None = None):
     >>> model([torch.zeros(5, 2), torch.ones(1, 2)]).shape
     torch.Size([2, 3])
     """
-    import torch
 
-    if not isinstance(config, RNNConfig):
-        raise TypeError(
-            f"config must be an RNNConfig, got {type(config).__name__}"
-        )
-    if seed is None:
-        return _torch_classifier_class()(config)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    check_instance("config", config, RNNConfig, what="an RNNConfig")
+    with seeded_torch(seed):
         return _torch_classifier_class()(config)
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import sys
 import time
@@ -40,7 +41,9 @@ from pathlib import Path
 
 import numpy as np
 
-from companion.timing import time_callable
+from companion.cli import fail, positive_int
+from companion.timing import TimingResult, time_callable
+from companion.validation import check_choice, check_images, check_int
 
 #: What each format needs to be loaded, as it is reported.
 FORMATS = {
@@ -64,25 +67,6 @@ WATCHED_MODULES = (
 )
 
 Predict = Callable[[np.ndarray], np.ndarray]
-
-
-def check_images(images: np.ndarray) -> np.ndarray:
-    """Return ``images`` as contiguous float32 if it is a 4-D batch; raise otherwise."""
-    if not isinstance(images, np.ndarray):
-        raise TypeError(
-            f"images must be a numpy array, got {type(images).__name__}"
-        )
-    if images.ndim != 4:
-        raise ValueError(
-            f"images must have 4 dimensions (batch first), got shape {images.shape}"
-        )
-    if len(images) < 1:
-        raise ValueError("images must hold at least one image")
-    if images.dtype not in (np.float32, np.float64):
-        raise TypeError(
-            f"images must be floating point, got dtype {images.dtype}"
-        )
-    return np.ascontiguousarray(images, dtype=np.float32)
 
 
 def _load_torchscript(path: Path, threads: int) -> Predict:
@@ -197,6 +181,34 @@ _RUNTIME_IMPORTS = {
 }
 
 
+def _timed_first_call(format_name: str, path: Path, images, threads: int):
+    """Import the runtime, load the artifact, run the batch once: each step timed."""
+    start = time.perf_counter()
+    for module in _RUNTIME_IMPORTS[format_name]:
+        importlib.import_module(module)
+    imported = time.perf_counter()
+    predict = LOADERS[format_name](path, threads)
+    loaded = time.perf_counter()
+    outputs = predict(images)
+    seconds = {
+        "import_s": imported - start,
+        "load_s": loaded - imported,
+        "first_call_s": time.perf_counter() - loaded,
+    }
+    return predict, outputs, seconds
+
+
+def _latency(call, *, warmup: int, repeats: int, round_s: float, most: int):
+    """Per-call latency, with enough calls per round (at most ``most``) to last ``round_s``."""
+    per_call = time_callable(call, warmup=warmup, repeats=1).median_s
+    number = max(1, min(most, int(round_s / max(per_call, 1e-6))))
+    return time_callable(call, warmup=warmup, repeats=repeats, number=number)
+
+
+def _without_samples(timing: TimingResult) -> dict:
+    return {k: v for k, v in timing.as_dict().items() if k != "samples_s"}
+
+
 def run(
     format_name: str,
     path: Path,
@@ -209,74 +221,55 @@ def run(
 
     The report is what the command line prints as JSON.
     """
-    import importlib
-
-    if format_name not in LOADERS:
-        raise ValueError(
-            f"format must be one of {sorted(LOADERS)}, got {format_name!r}"
-        )
+    check_choice("format", format_name, LOADERS)
     images = check_images(images)
-    for name, value in (("repeats", repeats), ("threads", threads)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    check_int("repeats", repeats, minimum=1)
+    check_int("threads", threads, minimum=1)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no artifact at {path}")
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        start = time.perf_counter()
-        for module in _RUNTIME_IMPORTS[format_name]:
-            importlib.import_module(module)
-        imported = time.perf_counter()
-        predict = LOADERS[format_name](path, threads)
-        loaded = time.perf_counter()
-        outputs = predict(images)
-        first_call = time.perf_counter()
+        predict, outputs, seconds = _timed_first_call(
+            format_name, path, images, threads
+        )
     single = images[:1]
     # The same image alone must give the same logits: catches artifacts whose
     # compiled code is only right for some batch sizes.
     one_image_diff = float(np.max(np.abs(predict(single) - outputs[:1])))
-    # About 0.2 s per round at most: enough calls per round to beat timer noise.
-    per_call = max(
-        time_callable(lambda: predict(single), warmup=3, repeats=1).median_s,
-        1e-6,
+    # Rounds of about 20 ms (one image) and 50 ms (the batch): enough calls
+    # per round to beat timer noise.
+    latency_one = _latency(
+        lambda: predict(single),
+        warmup=3,
+        repeats=repeats,
+        round_s=0.02,
+        most=200,
     )
-    number = max(1, min(200, int(0.02 / per_call)))
-    latency_one = time_callable(
-        lambda: predict(single), warmup=3, repeats=repeats, number=number
-    )
-    per_call = time_callable(
-        lambda: predict(images), warmup=2, repeats=1
-    ).median_s
-    number = max(1, min(50, int(0.05 / max(per_call, 1e-6))))
-    latency_batch = time_callable(
-        lambda: predict(images), warmup=2, repeats=repeats, number=number
-    )
-
-    messages = list(
-        dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught)
+    latency_batch = _latency(
+        lambda: predict(images),
+        warmup=2,
+        repeats=repeats,
+        round_s=0.05,
+        most=50,
     )
     report = {
         "format": format_name,
         "loader": FORMATS[format_name],
         "batch_size": len(images),
         "threads": threads,
-        "import_s": imported - start,
-        "load_s": loaded - imported,
-        "first_call_s": first_call - loaded,
+        **seconds,
         "one_image_max_abs_diff": one_image_diff,
-        "latency_one": {
-            k: v for k, v in latency_one.as_dict().items() if k != "samples_s"
-        },
-        "latency_batch": {
-            k: v
-            for k, v in latency_batch.as_dict().items()
-            if k != "samples_s"
-        },
+        "latency_one": _without_samples(latency_one),
+        "latency_batch": _without_samples(latency_batch),
         "output_shape": list(outputs.shape),
         "modules": {name: name in sys.modules for name in WATCHED_MODULES},
-        "warnings": messages,
+        "warnings": list(
+            dict.fromkeys(
+                f"{w.category.__name__}: {w.message}" for w in caught
+            )
+        ),
     }
     return report, outputs
 
@@ -299,15 +292,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--output", type=Path, help="save the outputs here (.npy)"
     )
     parser.add_argument(
-        "--repeats", type=int, default=15, help="timing rounds (default 15)"
+        "--repeats",
+        type=positive_int,
+        default=15,
+        help="timing rounds (default 15)",
     )
     parser.add_argument(
-        "--threads", type=int, default=1, help="intra-op threads (default 1)"
+        "--threads",
+        type=positive_int,
+        default=1,
+        help="intra-op threads (default 1)",
     )
-    args = parser.parse_args(argv)
-    if args.repeats < 1 or args.threads < 1:
-        parser.error("--repeats and --threads must be at least 1")
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -315,11 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         images = np.load(args.images, allow_pickle=False)
     except (OSError, ValueError) as error:
-        print(
-            f"error: cannot read images from {args.images}: {error}",
-            file=sys.stderr,
+        return fail(
+            f"cannot read images from {args.images}: {error}", status=2
         )
-        return 2
     # Anything a runtime prints on stdout would spoil the JSON line: send it to stderr.
     with contextlib.redirect_stdout(sys.stderr):
         try:
@@ -331,8 +325,7 @@ def main(argv: list[str] | None = None) -> int:
                 threads=args.threads,
             )
         except (ValueError, TypeError, FileNotFoundError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+            return fail(str(error), status=2)
     if args.output is not None:
         np.save(args.output, outputs)
     print(json.dumps(report))

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from companion.validation import check_int
+from companion.validation import check_callable, check_choice, check_int
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,7 @@ class TimingResult:
         '2.000 ms (IQR 0.200 ms, 7 x 10 calls)'
         """
         scale = {"s": 1.0, "ms": 1e3, "us": 1e6}
-        if unit not in scale:
-            raise ValueError(
-                f"unit must be one of {sorted(scale)}, got {unit!r}"
-            )
+        check_choice("unit", unit, scale)
         k = scale[unit]
         return (
             f"{self.median_s * k:.3f} {unit} (IQR {self.iqr_s * k:.3f} {unit}, "
@@ -82,10 +79,7 @@ def time_callable(
     ``torch.cuda.synchronize`` when timing GPU work, whose calls return before
     the work is done. On the CPU leave it out.
     """
-    if not callable(function):
-        raise TypeError(
-            f"function must be callable, got {type(function).__name__}"
-        )
+    check_callable("function", function)
     for name, value, smallest in (
         ("warmup", warmup, 0),
         ("repeats", repeats, 1),
@@ -126,10 +120,7 @@ def summarize(
     samples = [float(s) for s in samples]
     if not samples:
         raise ValueError("samples must hold at least one time")
-    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        raise ValueError(
-            f"number must be an int of at least 1, got {number!r}"
-        )
+    check_int("number", number, minimum=1)
     if len(samples) >= 2:
         q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
     else:

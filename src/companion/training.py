@@ -23,7 +23,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from companion.digits import DigitsSplit, to_channels_last
-from companion.validation import check_int
+from companion.validation import (
+    check_choice,
+    check_instance,
+    check_int,
+    check_number,
+)
 
 OPTIMIZERS = ("adam", "sgd")
 
@@ -44,14 +49,8 @@ class TrainingConfig:
         check_int("epochs", self.epochs, minimum=1)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("seed", self.seed, minimum=0)
-        if not self.learning_rate > 0:
-            raise ValueError(
-                f"learning_rate must be positive, got {self.learning_rate}"
-            )
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}"
-            )
+        check_number("learning_rate", self.learning_rate, positive=True)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
 
 
 @dataclass
@@ -95,10 +94,9 @@ def epoch_order(size: int, seed: int, epoch: int) -> np.ndarray:
 
 
 def _check_split(split) -> None:
-    if not isinstance(split, DigitsSplit):
-        raise TypeError(
-            f"split must be a DigitsSplit (load_digits_split()), got {type(split).__name__}"
-        )
+    check_instance(
+        "split", split, DigitsSplit, what="a DigitsSplit (load_digits_split())"
+    )
 
 
 def evaluate_torch(
@@ -126,10 +124,7 @@ def train_torch(
     import torch
 
     _check_split(split)
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(
-            f"model must be a torch.nn.Module, got {type(model).__name__}"
-        )
+    check_instance("model", model, torch.nn.Module, what="a torch.nn.Module")
     if config.optimizer == "adam":
         optimizer = torch.optim.Adam(
             model.parameters(),
@@ -217,10 +212,7 @@ def train_keras(
     import keras
 
     _check_split(split)
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"model must be a keras.Model, got {type(model).__name__}"
-        )
+    check_instance("model", model, keras.Model, what="a keras.Model")
     compile_keras(model, config)
     images = to_channels_last(split.x_train)
     x_val = to_channels_last(split.x_val)

@@ -25,12 +25,12 @@ and ``keras.layers.MultiHeadAttention``, ``nn.LayerNorm`` and
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 
-from companion.validation import check_int
+from companion.reproducibility import seeded_torch
+from companion.validation import check_instance, check_int
 
 #: Layer-norm epsilon used by both frameworks (PyTorch's default; Keras's is 1e-3).
 LAYER_NORM_EPSILON = 1e-5
@@ -91,10 +91,7 @@ def synthetic_batch(
     >>> x.shape, x.dtype, y.shape, y.dtype
     ((4, 32, 64), dtype('float32'), (4,), dtype('int64'))
     """
-    if not isinstance(config, TransformerConfig):
-        raise TypeError(
-            f"config must be a TransformerConfig, got {type(config).__name__}"
-        )
+    check_instance("config", config, TransformerConfig)
     check_int("batch_size", batch_size, minimum=1)
     rng = np.random.default_rng(seed)
     shape = (batch_size, config.sequence_length, config.model_dim)
@@ -117,13 +114,9 @@ def build_torch_transformer(
     >>> sum(p.numel() for p in model.parameters()) == parameter_count()
     True
     """
-    import torch
     from torch import nn
 
-    if not isinstance(config, TransformerConfig):
-        raise TypeError(
-            f"config must be a TransformerConfig, got {type(config).__name__}"
-        )
+    check_instance("config", config, TransformerConfig)
 
     class EncoderClassifier(nn.Module):
         def __init__(self):
@@ -147,10 +140,7 @@ def build_torch_transformer(
             x = x + self.feed_forward(self.feed_forward_norm(x))
             return self.classifier(x.mean(dim=1))
 
-    context = torch.random.fork_rng() if seed is not None else nullcontext()
-    with context:
-        if seed is not None:
-            torch.manual_seed(seed)
+    with seeded_torch(seed):
         return EncoderClassifier()
 
 
@@ -168,10 +158,7 @@ def build_keras_transformer(
     """
     import keras
 
-    if not isinstance(config, TransformerConfig):
-        raise TypeError(
-            f"config must be a TransformerConfig, got {type(config).__name__}"
-        )
+    check_instance("config", config, TransformerConfig)
     layers = keras.layers
 
     def kernel_init(offset: int):

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterable
+from os import PathLike
+from pathlib import Path
 
 import numpy as np
 
@@ -66,7 +68,9 @@ def check_int(
 
 
 def _shown(choices) -> tuple:
-    return tuple(sorted(choices)) if isinstance(choices, set) else tuple(choices)
+    return (
+        tuple(sorted(choices)) if isinstance(choices, set) else tuple(choices)
+    )
 
 
 def check_choice(name: str, value, choices: Iterable):
@@ -137,9 +141,26 @@ def check_instance(name: str, value, kind, *, what: str | None = None):
     """
     if not isinstance(value, kind):
         if what is None:
-            names = [k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,))]
+            names = [
+                k.__name__
+                for k in (kind if isinstance(kind, tuple) else (kind,))
+            ]
             what = f"{_article(names[0])} {' or '.join(names)}"
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return value
+
+
+def check_text(name: str, value) -> str:
+    """Return ``value`` if it is a non-empty string.
+
+    >>> check_text("module", "")
+    Traceback (most recent call last):
+        ...
+    ValueError: module must not be empty
+    """
+    check_instance(name, value, str, what="a string")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
     return value
 
 
@@ -181,6 +202,21 @@ def check_fraction(name: str, value) -> float:
             f"{name} must be between 0 and 1 (exclusive), got {value}"
         )
     return float(value)
+
+
+def check_directory(name: str, path) -> Path:
+    """Return ``path`` as a :class:`~pathlib.Path` if it names an existing directory.
+
+    >>> check_directory("out", "/no/such/place")
+    Traceback (most recent call last):
+        ...
+    ValueError: out must be an existing directory, got /no/such/place
+    """
+    check_instance(name, path, (str, PathLike), what="a path")
+    path = Path(path)
+    if not path.is_dir():
+        raise ValueError(f"{name} must be an existing directory, got {path}")
+    return path
 
 
 def check_images(

@@ -100,7 +100,7 @@ def test_the_failing_route_reports_its_error_in_one_line(tmp_path):
         ),
         (
             ["--framework", "pytorch", "--format", "onnx", "--out", "x", "--repeats", "0"],
-            "--repeats must be at least 1, got 0",
+            "--repeats: must be at least 1, got 0",
         ),
     ],
 )

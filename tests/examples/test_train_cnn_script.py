@@ -36,7 +36,7 @@ def test_training_writes_weights_and_metrics(trained):
     ("args", "message"),
     [
         (["--framework", "jax"], "invalid choice: 'jax'"),
-        (["--framework", "pytorch", "--epochs", "0"], "expected a positive integer, got 0"),
+        (["--framework", "pytorch", "--epochs", "0"], "must be at least 1, got 0"),
         (["--framework", "pytorch", "--learning-rate", "-1"], "--learning-rate must be a positive"),
         (["--framework", "pytorch", "--seed", "-3"], "--seed must be in"),
         (["--framework", "pytorch", "--init", "keras"], "only applies to --framework tensorflow"),

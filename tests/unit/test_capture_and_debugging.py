@@ -225,9 +225,16 @@ def test_report_error_lets_other_errors_through():
         raise KeyError("other")
 
 
-@pytest.mark.parametrize("kwargs", [{"max_lines": 0}, {"width": -1}, {"max_lines": 1.5}])
-def test_report_error_validates_its_arguments(kwargs):
-    with pytest.raises(ValueError, match="positive int"), report_error(ValueError, **kwargs):
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"max_lines": 0}, ValueError, "max_lines must be at least 1"),
+        ({"width": -1}, ValueError, "width must be at least 1"),
+        ({"max_lines": 1.5}, TypeError, "max_lines must be an int"),
+    ],
+)
+def test_report_error_validates_its_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message), report_error(ValueError, **kwargs):
         raise ValueError
 
 

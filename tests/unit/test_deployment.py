@@ -27,7 +27,14 @@ from companion.deployment import (
 )
 from companion.run_artifact import check_images
 
-NPY_ROUTE = Route("npy", "pytorch", "numpy.save", "onnx", "a.onnx", "onnxruntime")
+NPY_ROUTE = Route(
+    name="npy",
+    framework="pytorch",
+    exporter="numpy.save",
+    runner_format="onnx",
+    artifact="a.onnx",
+    runtime="onnxruntime",
+)
 
 
 def linear_onnx(path: Path, weight: np.ndarray) -> Path:
@@ -63,7 +70,9 @@ def images(n=5):
 
 def test_route_rejects_an_unknown_framework():
     with pytest.raises(ValueError, match="framework must be one of"):
-        Route("x", "jax", "e", "onnx", "a", "r")
+        Route(
+            name="x", framework="jax", exporter="e", runner_format="onnx", artifact="a", runtime="r"
+        )
 
 
 def test_attempt_export_records_warnings_prints_and_errors(tmp_path):
@@ -177,7 +186,15 @@ def test_runner_command_line_prints_json_and_rejects_bad_input(onnx_model, tmp_p
 
 def make_result(onnx_model, *, weight_change=0.0, lossy=False):
     path, weight = onnx_model
-    route = Route("lin", "pytorch", "linear", "onnx", path.name, "onnxruntime", lossy=lossy)
+    route = Route(
+        name="lin",
+        framework="pytorch",
+        exporter="linear",
+        runner_format="onnx",
+        artifact=path.name,
+        runtime="onnxruntime",
+        lossy=lossy,
+    )
     record = ExportRecord(route, path, seconds=0.1)
     batch = images(6)
     reference = batch.reshape(6, 4) @ (weight + weight_change)
@@ -214,7 +231,14 @@ def test_evaluate_route_keeps_the_export_error(onnx_model):
 def test_matrix_tables_and_findings(onnx_model):
     good = make_result(onnx_model)
     failed = RouteResult(NPY_ROUTE, "KeyError: 'x'", source_accuracy=1.0)
-    keras = Route("k", "tensorflow", "keras thing", "onnx", "k.onnx", "onnxruntime")
+    keras = Route(
+        name="k",
+        framework="tensorflow",
+        exporter="keras thing",
+        runner_format="onnx",
+        artifact="k.onnx",
+        runtime="onnxruntime",
+    )
     other = RouteResult(keras, "ValueError: no", source_accuracy=1.0)
     text = matrix_markdown([good, failed, other])
     outcome, speed = text.split("**What does it cost in time?**")
@@ -286,7 +310,14 @@ def test_a_route_right_only_for_whole_batches_has_wrong_outputs(tmp_path):
     model.ir_version = 8
     path = tmp_path / "centred.onnx"
     onnx.save(model, str(path))
-    route = Route("c", "pytorch", "centred", "onnx", path.name, "onnxruntime")
+    route = Route(
+        name="c",
+        framework="pytorch",
+        exporter="centred",
+        runner_format="onnx",
+        artifact=path.name,
+        runtime="onnxruntime",
+    )
     batch = images(6)
     raw = batch.reshape(6, 4) @ weight
     reference = raw - raw.mean(axis=0, keepdims=True)

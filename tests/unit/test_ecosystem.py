@@ -32,8 +32,10 @@ def test_requirements_closure_follows_only_what_is_required():
 def test_unknown_and_malformed_distributions_are_reported():
     with pytest.raises(ValueError, match="not installed"):
         distribution_bytes("no-such-distribution-here")
-    with pytest.raises(TypeError, match="distribution name"):
+    with pytest.raises(ValueError, match="name must not be empty"):
         install_footprint("")
+    with pytest.raises(TypeError, match="name must be a string"):
+        install_footprint(3)
 
 
 def test_import_time_is_measured_in_fresh_processes():

@@ -176,5 +176,5 @@ def test_bad_weights_and_configs_are_refused(models):
         RNNConfig(features=2.5)
     with pytest.raises(TypeError, match="build_torch_rnn"):
         torch_rnn_weights(torch.nn.RNNCell(3, 8))
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="each length must be at least 1"):
         example_sequences(lengths=(2, 0))

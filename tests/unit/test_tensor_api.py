@@ -6,16 +6,16 @@ import sys
 import pytest
 
 from companion.tensor_api import (
-    FRAMEWORKS,
+    LIBRARIES,
     ROWS,
     Row,
+    count_agreements,
     numpy_spelling_report,
     render_html,
     run_row,
     run_rows,
     run_snippet,
     short_error,
-    summarize,
     translate,
 )
 
@@ -70,17 +70,17 @@ def test_memory_sharing_is_measured_not_assumed():
     assert wrap.outcome("numpy").key[3] == [1.0, 0.0, 0.0]
     assert wrap.outcome("pytorch").key[3] == [1.0, 0.0, 0.0]  # torch.from_numpy shares
     copy = run_row(row_named("copy a NumPy array, then write to the array"))
-    assert all(copy.outcome(fw).key[3] == [0.0, 0.0, 0.0] for fw in FRAMEWORKS)
+    assert all(copy.outcome(fw).key[3] == [0.0, 0.0, 0.0] for fw in LIBRARIES)
 
 
 def test_every_row_runs_and_the_summary_adds_up():
     results = run_rows()
-    counts = summarize(results)
+    counts = count_agreements(results)
     assert counts["rows"] == len(ROWS)
     assert 0 < counts["all agree"] < counts["rows"]
     assert counts["NumPy spelling works in PyTorch"] > counts["NumPy spelling works in TensorFlow"]
     for result in results:
-        for framework in FRAMEWORKS:
+        for framework in LIBRARIES:
             assert len(result.attempts[framework]) == len(result.row.attempts(framework))
 
 

@@ -229,8 +229,10 @@ def test_batches_are_validated(split):
     model = build_torch_cnn()
     with pytest.raises(ValueError, match="channels-first"):
         torch_logits(model, split.x_test.transpose(0, 2, 3, 1))
-    with pytest.raises(TypeError, match="float32"):
-        torch_logits(model, split.x_test.astype(np.float64))
+    with pytest.raises(TypeError, match="floating point"):
+        torch_logits(model, (split.x_test * 16).astype(np.uint8))
+    # Any floating-point precision is taken, and computed in float32.
+    assert torch_logits(model, split.x_test.astype(np.float64)).dtype == np.float32
     with pytest.raises(ValueError, match="labels"):
         torch_gradients(model, split.x_test[:4], split.y_test[:3])
     with pytest.raises(TypeError, match="integers"):

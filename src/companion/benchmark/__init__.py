@@ -66,7 +66,11 @@ from companion.benchmark.modes import (
     Mode,
 )
 from companion.benchmark.plots import plot_one_off_costs, plot_speedups
-from companion.benchmark.results import BenchmarkReport, BenchmarkResult, per_step
+from companion.benchmark.results import (
+    BenchmarkReport,
+    BenchmarkResult,
+    per_step,
+)
 from companion.benchmark.runner import (
     collect_environment,
     compiler_start_up,

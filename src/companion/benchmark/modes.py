@@ -137,7 +137,12 @@ CHAPTER_MODES = (
 )
 
 #: The modes that run no compiler (torch.compile, TorchScript, XLA): quick to try.
-NON_COMPILING_MODES = ("torch-eager", "tf-eager", "tf-function", "keras-on-batch")
+NON_COMPILING_MODES = (
+    "torch-eager",
+    "tf-eager",
+    "tf-function",
+    "keras-on-batch",
+)
 
 #: Each ``torch.compile`` mode and the ``mode=`` it passes.
 COMPILE_MODES = {

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from companion.benchmark.comparison import compare
-from companion.benchmark.modes import BASELINE, MODELS, MODES, TASK_TITLES, TASKS
+from companion.benchmark.modes import (
+    BASELINE,
+    MODELS,
+    MODES,
+    TASK_TITLES,
+    TASKS,
+)
 from companion.benchmark.results import BenchmarkReport
 from companion.frameworks import COLOURS
 from companion.plotting import (
@@ -60,7 +66,9 @@ def _speedup_panel(axis, report, comparisons, panel, modes, baseline) -> None:
             continue
         result = report.find(model, task, mode)
         if result is not None and not result.ok:
-            axis.text(1.05, y, "failed", va="center", fontsize=8, color=NEUTRAL)
+            axis.text(
+                1.05, y, "failed", va="center", fontsize=8, color=NEUTRAL
+            )
     axis.axvline(1, color="black", linewidth=0.8)
     axis.set_yticks(positions, [MODES[m].short for m in modes], fontsize=8.5)
     axis.set_title(f"{model}, {TASK_TITLES[task]}", fontsize=10, loc="left")
@@ -73,10 +81,14 @@ def plot_speedups(report: BenchmarkReport, baseline: str = BASELINE):
     the two modes' quartiles allow. Pale bars are within noise of the
     baseline; modes that failed are marked, modes not run are left out.
     """
-    comparisons = {(c.model, c.task, c.mode): c for c in compare(report, baseline)}
+    comparisons = {
+        (c.model, c.task, c.mode): c for c in compare(report, baseline)
+    }
     models, tasks, modes = _grid(report)
     panels = [(model, task) for model in models for task in tasks]
-    values = [v for c in comparisons.values() for v in (c.low, c.high)] or [1.0]
+    values = [v for c in comparisons.values() for v in (c.low, c.high)] or [
+        1.0
+    ]
     limits = (min([*values, 0.5]) / 2.5, max([*values, 2.0]) * 2.5)
     figure, axes = new_figure(
         len(panels),

@@ -26,7 +26,11 @@ from companion.benchmark.modes import (
     MODES,
     TASKS,
 )
-from companion.benchmark.results import BenchmarkReport, BenchmarkResult, per_step
+from companion.benchmark.results import (
+    BenchmarkReport,
+    BenchmarkResult,
+    per_step,
+)
 from companion.benchmark.settings import (
     DEFAULT_BATCH_SIZES,
     DEFAULT_TRANSFORMER,
@@ -177,7 +181,10 @@ def _prepare(
         return prepared
     cold = mode in COMPILE_MODES and cold_compile_cache
     try:
-        with _noting_warnings(prepared.notes), device_scope(info.framework, where):
+        with (
+            _noting_warnings(prepared.notes),
+            device_scope(info.framework, where),
+        ):
             with _cold_compile_cache(cold):
                 function, synchronize = _callables(
                     model, task, mode, x, y, where, config
@@ -221,7 +228,9 @@ def _finish(prepared: _Prepared) -> BenchmarkResult:
             warmup_s=prepared.warmup_s,
             number=prepared.number,
         )
-        result = replace(result, steady=per_step(steady, result.steps_per_call))
+        result = replace(
+            result, steady=per_step(steady, result.steps_per_call)
+        )
     if result.mode == "keras" and result.task == "train":
         prepared.notes.append(
             f"fit ran {result.steps_per_call} steps per epoch; times are per step"
@@ -322,7 +331,9 @@ def _first_tf_function(jit_compile: bool) -> float:
     import tensorflow as tf
 
     traced = tf.function(lambda t: tf.sin(t) * 2, jit_compile=jit_compile)
-    return time_callable(lambda: traced(tf.ones(8)), warmup=0, repeats=1).median_s
+    return time_callable(
+        lambda: traced(tf.ones(8)), warmup=0, repeats=1
+    ).median_s
 
 
 def compiler_start_up(modes: Iterable[str]) -> dict[str, float]:
@@ -349,7 +360,9 @@ def collect_environment(devices: dict[str, str]) -> dict:
     """Machine, package versions, thread counts and devices, for the report."""
     return {
         "machine": machine_summary(),
-        "packages": package_versions(["torch", "tensorflow", "keras", "numpy"]),
+        "packages": package_versions(
+            ["torch", "tensorflow", "keras", "numpy"]
+        ),
         "threads": thread_settings(),
         "devices": devices,
     }
@@ -403,7 +416,9 @@ def run_benchmark(
             "modes": list(modes),
             "repeats": repeats,
             "number": "auto" if number is None else number,
-            "round_seconds": settings.ROUND_SECONDS if number is None else None,
+            "round_seconds": settings.ROUND_SECONDS
+            if number is None
+            else None,
             "warmup": warmup,
             "device": device,
             "batch_sizes": {f"{m}/{t}": n for (m, t), n in sizes.items()},
