@@ -59,12 +59,14 @@ class Build:
 class Book:
     """A fresh copy of the fixture book and of the companion sources."""
 
-    def __init__(self, where: Path, cache: Path | None = None):
+    def __init__(self, where: Path, cache: Path | None = None, package: Path | None = None):
         self.src = where / "book"
         shutil.copytree(FIXTURE, self.src)
         self.package = where / "pkg" / "src" / "companion"
         shutil.copytree(
-            ROOT / "src" / "companion", self.package, ignore=shutil.ignore_patterns("__pycache__")
+            package or ROOT / "src" / "companion",
+            self.package,
+            ignore=shutil.ignore_patterns("__pycache__"),
         )
         self.out = self.src / "_build"
         if cache is not None:
@@ -119,7 +121,8 @@ def cold(cold_book) -> Build:
 @pytest.fixture
 def book(cold_book, tmp_path) -> Book:
     """A fresh copy with the cold build's execution cache, built once (nothing executes)."""
-    fresh = Book(tmp_path, cache=cold_book[0].cache)
+    # The cold copy's sources, not the repository's: they may have moved on since.
+    fresh = Book(tmp_path, cache=cold_book[0].cache, package=cold_book[0].package)
     settled = fresh.build()
     assert settled.returncode == 0, settled.log
     assert settled.executed == set(), "a fresh copy with a full cache executed something"

@@ -1,0 +1,295 @@
+"""For each code cell, the earlier cells it needs: the slice a reader can paste on its own.
+
+A reader who copies one cell from the middle of a chapter gets a
+``NameError``: the cell uses names earlier cells defined. The slice of a
+cell is that cell with every earlier cell it needs, followed back through
+what those need in turn, in the order they ran, and nothing else.
+
+The analysis is static and errs towards including a cell, never towards
+leaving one out:
+
+* a cell *defines* the names it binds (assignments, imports, ``def``,
+  ``class``, loop and ``with`` targets) and *uses* every other name it reads,
+  inside function bodies too (a function defined earlier reads its globals
+  when a later cell calls it);
+* a cell that may change an object in place *modifies* that name: it
+  assigns to an attribute or an item of it (``model.training = False``,
+  ``weights[0] = 1``), deletes one, or calls one of its methods as a
+  statement (``optimizer.step()``, ``losses.append(x)``), whose result is
+  thrown away, which is what in-place methods look like. A later cell that
+  uses the name needs every earlier cell that defined or modified it;
+* a star import (``from x import *``) may define anything: every later cell
+  needs it;
+* a cell tagged ``raises-exception`` stops part-way, so no other cell's
+  slice includes it (a later cell that needs a name only it defines gets no
+  slice, see ``Slice.complete``);
+* a cell tagged ``chapter-setup`` (the standard first cell: seeds, threads,
+  quiet logs) sets state that no name shows, so every slice starts with it.
+
+What the analysis misses (a function that changes a global, an object
+changed through another name) the reproduction tests catch: each slice is
+run on its own in a fresh kernel and must print what the page shows.
+
+>>> cells = [Cell("import math"), Cell("r = 2.0"), Cell("n = 3"),
+...          Cell("area = math.pi * r ** 2"), Cell("print(round(area, 2))")]
+>>> slice_of(cells, 4).indices
+[0, 1, 3, 4]
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from dataclasses import dataclass, field
+
+BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "display", "get_ipython"}
+#: Tags of cells that no other cell's slice may include.
+STOPS_PART_WAY = "raises-exception"
+#: The tag of a chapter's standard first cell (seeds, threads, quiet logs): it
+#: changes state no name shows, so every slice of the page starts with it.
+CHAPTER_SETUP = "chapter-setup"
+#: The tag of a cell that takes minutes (a whole benchmark): a snippet or a
+#: script that would repeat it is labelled instead of offered.
+HEAVY = "heavy"
+
+
+@dataclass
+class Cell:
+    """One code cell: its source and tags."""
+
+    source: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class CellNames:
+    """What a cell binds, reads, and may change in place."""
+
+    defines: set[str] = field(default_factory=set)
+    uses: set[str] = field(default_factory=set)
+    modifies: set[str] = field(default_factory=set)
+    star_import: bool = False
+    #: The source could not be parsed (IPython magics, say): treat it as needing everything.
+    opaque: bool = False
+
+
+def root_name(node: ast.AST) -> str | None:
+    """``model`` for ``model.layer[0].weight``; None when there is no plain name at the root."""
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+class NameCollector(ast.NodeVisitor):
+    """Collect the names a cell binds, reads and changes, in one pass."""
+
+    def __init__(self) -> None:
+        self.names = CellNames()
+
+    def bind(self, name: str) -> None:
+        self.names.defines.add(name.split(".")[0])
+
+    def use(self, name: str) -> None:
+        # A name the cell bound before reading it comes from the cell itself.
+        if name not in self.names.defines:
+            self.names.uses.add(name)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Store):
+            self.bind(node.id)
+        elif isinstance(node.ctx, ast.Del):
+            self.names.modifies.add(node.id)
+        else:
+            self.use(node.id)
+
+    # The value is evaluated before the targets are bound: visit it first.
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.visit(node.value)
+        for target in node.targets:
+            self.visit(target)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+        self.visit(node.annotation)
+        self.visit(node.target)
+
+    def visit_For(self, node: ast.For) -> None:
+        self.visit(node.iter)
+        self.visit(node.target)
+        for child in [*node.body, *node.orelse]:
+            self.visit(child)
+
+    visit_AsyncFor = visit_For
+
+    def visit_withitem(self, node: ast.withitem) -> None:
+        self.visit(node.context_expr)
+        if node.optional_vars is not None:
+            self.visit(node.optional_vars)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        self.visit(node.target)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.bind(alias.asname or alias.name)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            if alias.name == "*":
+                self.names.star_import = True
+            else:
+                self.bind(alias.asname or alias.name)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.bind(node.name)
+        arguments = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+        inner = NameCollector()
+        for child in [*node.body, *node.decorator_list, *node.args.defaults]:
+            inner.visit(child)
+        # What the body reads but neither binds itself nor takes as an argument.
+        for name in inner.names.uses - inner.names.defines - arguments:
+            self.use(name)
+        self.names.modifies |= inner.names.modifies - inner.names.defines - arguments
+        self.names.star_import |= inner.names.star_import
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        arguments = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+        inner = NameCollector()
+        inner.visit(node.body)
+        for name in inner.names.uses - arguments:
+            self.use(name)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.bind(node.name)
+        inner = NameCollector()
+        for child in [*node.bases, *node.keywords, *node.body, *node.decorator_list]:
+            inner.visit(child)
+        for name in inner.names.uses - inner.names.defines:
+            self.use(name)
+        self.names.modifies |= inner.names.modifies - inner.names.defines
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self.visit(node.iter)
+        self.visit(node.target)
+        for condition in node.ifs:
+            self.visit(condition)
+
+    def visit_comprehension_like(self, node) -> None:
+        inner = NameCollector()
+        for generator in node.generators:
+            inner.visit(generator)
+        for part in ("elt", "key", "value"):
+            if hasattr(node, part):
+                inner.visit(getattr(node, part))
+        for name in inner.names.uses - inner.names.defines:
+            self.use(name)
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = visit_comprehension_like
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.ctx, ast.Store | ast.Del) and (root := root_name(node)):
+            self.names.modifies.add(root)
+            self.use(root)
+            # The index or attribute chain may read other names: x[i] = ...
+            for child in ast.iter_child_nodes(node):
+                if not isinstance(child, ast.expr_context):
+                    self.visit(child)
+            return
+        self.generic_visit(node)
+
+    visit_Subscript = visit_Attribute
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.visit(node.value)
+        if root := root_name(node.target):
+            self.names.modifies.add(root)
+            self.use(root)
+        if not isinstance(node.target, ast.Name):
+            self.generic_visit(node.target)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        # A method call whose result is thrown away is how in-place methods look.
+        call = node.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+            root = root_name(call.func.value)
+            if root:
+                self.names.modifies.add(root)
+        self.generic_visit(node)
+
+
+def cell_names(source: str) -> CellNames:
+    """The names one cell's source binds, reads and may change in place."""
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return CellNames(opaque=True)
+    collector = NameCollector()
+    collector.visit(tree)
+    names = collector.names
+    names.uses -= BUILTINS
+    return names
+
+
+@dataclass
+class Slice:
+    """A cell's slice: the indices of the cells to run, in order, ending with the cell itself."""
+
+    indices: list[int]
+    #: Names the cell needs that no earlier includable cell defines (so the slice cannot work).
+    missing: set[str] = field(default_factory=set)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def slice_of(cells: list[Cell], index: int, names: list[CellNames] | None = None) -> Slice:
+    """The earlier cells ``cells[index]`` needs, followed back transitively, and the cell."""
+    names = names or [cell_names(cell.source) for cell in cells]
+    needed = {index}
+    missing: set[str] = set()
+    todo = [index]
+    while todo:
+        current = todo.pop()
+        wanted = set(names[current].uses)
+        for earlier in range(current - 1, -1, -1):
+            if STOPS_PART_WAY in cells[earlier].tags:
+                continue
+            other = names[earlier]
+            binds = other.defines & wanted
+            changes = other.modifies & wanted
+            relevant = binds or changes or other.star_import or other.opaque
+            if relevant and earlier not in needed:
+                needed.add(earlier)
+                todo.append(earlier)
+            # Earlier definitions of a name bound here are still needed if this
+            # cell only changed it; once a cell binds it afresh, look no further.
+            wanted -= binds - other.uses
+        missing |= {n for n in wanted if not any_definer(names, cells, n, current)}
+    for setup in (i for i in range(index) if CHAPTER_SETUP in cells[i].tags):
+        if setup not in needed:
+            needed |= set(slice_of(cells, setup, names).indices)
+    return Slice(sorted(needed), missing)
+
+
+def any_definer(names: list[CellNames], cells: list[Cell], name: str, before: int) -> bool:
+    return any(
+        name in names[i].defines or names[i].star_import or names[i].opaque
+        for i in range(before)
+        if STOPS_PART_WAY not in cells[i].tags
+    )
+
+
+def all_slices(cells: list[Cell]) -> list[Slice]:
+    names = [cell_names(cell.source) for cell in cells]
+    return [slice_of(cells, i, names) for i in range(len(cells))]
+
+
+def slice_source(cells: list[Cell], piece: Slice) -> str:
+    """The slice as one snippet: the cells' sources, a blank line between them."""
+    return "\n\n".join(cells[i].source.strip("\n") for i in piece.indices) + "\n"

@@ -1,0 +1,88 @@
+"""The slicer behind "copy with setup": which earlier cells a cell needs."""
+
+from __future__ import annotations
+
+import pytest
+from cell_slices import Cell, all_slices, cell_names, slice_of, slice_source
+
+
+def indices(*sources: str, tags: dict[int, tuple[str, ...]] | None = None) -> list[list[int]]:
+    cells = [Cell(source, (tags or {}).get(i, ())) for i, source in enumerate(sources)]
+    return [piece.indices for piece in all_slices(cells)]
+
+
+def test_a_cell_needs_what_it_reads_followed_back():
+    assert indices("import numpy as np", "x = np.ones(3)", "y = 2", "print(x.sum())")[3] == [
+        0,
+        1,
+        3,
+    ]
+
+
+def test_a_name_redefined_later_takes_the_definition_before_the_cell():
+    slices = indices("x = 1", "print(x)", "x = 2", "print(x)")
+    assert slices[1] == [0, 1]
+    assert slices[3] == [2, 3]  # the first definition is not needed any more
+
+
+def test_a_name_rebound_from_itself_needs_its_earlier_value():
+    assert indices("x = 1", "x = x + 1", "print(x)")[2] == [0, 1, 2]
+
+
+def test_a_name_read_only_inside_a_function_body_is_needed():
+    slices = indices("scale = 3", "def triple(v):\n    return scale * v", "print(triple(2))")
+    assert slices[2] == [0, 1, 2]
+    assert cell_names("def f(v):\n    w = v\n    return w").uses == set()
+
+
+def test_a_star_import_is_needed_by_every_later_cell():
+    assert indices("from math import *", "r = 2", "print(pi * r)")[2] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        "model.training = False",
+        "weights[0] = 9",
+        "model.eval()",
+        "weights += [4]",
+        "del weights[0]",
+    ],
+)
+def test_a_cell_that_may_change_an_object_in_place_is_kept(mutation):
+    slices = indices("model = weights = make()", mutation, "print(model, weights)")
+    assert slices[2] == [0, 1, 2]
+
+
+def test_a_method_whose_result_is_used_is_not_taken_for_a_change():
+    assert indices("x = make()", "y = x.copy()", "print(x)")[2] == [0, 2]
+
+
+def test_a_cell_that_raises_on_purpose_is_in_no_other_slice():
+    slices = indices("x = 1", "y = 1 / 0", "print(x)", tags={1: ("raises-exception",)})
+    assert slices[1] == [1]
+    assert slices[2] == [0, 2]
+    cells = [Cell("y = 1"), Cell("z = 1 / 0", ("raises-exception",)), Cell("print(z)")]
+    assert slice_of(cells, 2).missing == {"z"}
+    assert not slice_of(cells, 2).complete
+
+
+def test_the_chapter_setup_cell_starts_every_slice():
+    slices = indices("seed_everything(0)", "x = 1", "print(x)", tags={0: ("chapter-setup",)})
+    assert slices[2] == [0, 1, 2]
+
+
+def test_builtins_and_comprehension_variables_need_nothing():
+    assert cell_names("print([i * 2 for i in range(3)])").uses == set()
+    assert cell_names("total = sum(v for v in values)").uses == {"values"}
+
+
+def test_magics_are_skipped_and_unparsable_cells_are_needed_by_all():
+    assert cell_names("%timeit f()").uses == set()
+    assert cell_names("def broken(:").opaque
+    assert indices("def broken(:", "print(1)")[1] == [0, 1]
+
+
+def test_the_snippet_joins_the_cells_in_order():
+    cells = [Cell("a = 1\n"), Cell("b = 2"), Cell("print(a)")]
+    assert slice_source(cells, slice_of(cells, 2)) == "a = 1\n\nprint(a)\n"
