@@ -126,7 +126,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "and no torch.compile, TorchScript or XLA mode (overrides those options)"
         ),
     )
-    parser.add_argument("--out", type=Path, default=Path("."), help="output directory")
+    parser.add_argument("--out", type=Path, default=Path(), help="output directory")
     parser.add_argument("--format", choices=["svg", "png"], default="svg", help="plot format")
     args = parser.parse_args(argv)
     if args.quick:

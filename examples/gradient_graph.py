@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="which framework(s) to run (default both)",
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("."), help="directory for the pictures (default: here)"
+        "--out", type=Path, default=Path(), help="directory for the pictures (default: here)"
     )
     parser.add_argument("--format", choices=["svg", "png"], default="svg", help="picture format")
     args = parser.parse_args(argv)

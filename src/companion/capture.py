@@ -38,7 +38,7 @@ class GraphRecorder:
     def __init__(self):
         self.graphs: list = []
 
-    def __call__(self, graph_module, example_inputs):
+    def __call__(self, graph_module, _example_inputs):
         self.graphs.append(graph_module)
         return graph_module.forward
 

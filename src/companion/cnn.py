@@ -28,6 +28,9 @@ from companion.digits import IMAGE_SIZE, NUM_CLASSES
 from companion.reproducibility import seeded_torch
 from companion.validation import check_instance, check_int
 
+#: The CNN's number of convolutions (each followed by a ReLU and a 2x2 pool).
+CONV_LAYERS = 2
+
 
 @dataclass(frozen=True)
 class CNNConfig:
@@ -45,7 +48,7 @@ class CNNConfig:
             self.num_classes,
             self.image_size,
         ]
-        if len(self.conv_channels) != 2:
+        if len(self.conv_channels) != CONV_LAYERS:
             raise ValueError(
                 f"conv_channels must hold two sizes, got {self.conv_channels}"
             )

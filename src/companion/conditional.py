@@ -33,7 +33,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from companion.reproducibility import seeded_torch
-from companion.validation import check_instance, check_int, check_number
+from companion.validation import (
+    check_instance,
+    check_int,
+    check_number,
+    check_rank,
+)
 
 WEIGHT_NAMES = (
     "stem_kernel",
@@ -72,11 +77,7 @@ def check_batch(batch, features: int) -> None:
         raise TypeError(
             f"batch must be an array or tensor, got {type(batch).__name__}"
         )
-    shape = tuple(shape)
-    if len(shape) != 2:
-        raise ValueError(
-            f"batch must be 2-D (inputs, features), got shape {shape}"
-        )
+    shape = check_rank("batch", shape, ("inputs", "features"))
     if shape[0] == 0:
         raise ValueError("batch is empty: pass at least one input")
     if shape[1] != features:

@@ -292,7 +292,8 @@ class BreakpointSession:
         self.debugger = ScriptedPdb(commands)
         self.hits = 0
 
-    def hook(self, *args, **kwargs):
+    def hook(self, *_args, **_kwargs):
+        """Stands in for ``breakpoint()``, whatever it is called with."""
         self.hits += 1
         self.debugger.set_trace(sys._getframe(1))
 
@@ -372,7 +373,7 @@ def install_nan_guards(model) -> list:
     check_instance("model", model, torch.nn.Module, what="a torch.nn.Module")
 
     def check(name):
-        def hook(module, inputs, output):
+        def hook(module, _inputs, output):
             outputs = output if isinstance(output, tuple | list) else (output,)
             for tensor in outputs:
                 if (

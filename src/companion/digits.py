@@ -23,7 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.validation import check_fraction, check_instance, check_int
+from companion.validation import (
+    IMAGE_RANK,
+    check_fraction,
+    check_instance,
+    check_int,
+)
 
 NUM_CLASSES = 10
 IMAGE_SIZE = 8
@@ -88,7 +93,7 @@ def load_digits_split(
 def to_channels_last(images: np.ndarray) -> np.ndarray:
     """``N, C, H, W`` to ``N, H, W, C`` (a copy, contiguous)."""
     check_instance("images", images, np.ndarray, what="a numpy array")
-    if images.ndim != 4:
+    if images.ndim != IMAGE_RANK:
         raise ValueError(
             f"images must have 4 dimensions (N, C, H, W), got shape {images.shape}"
         )

@@ -20,6 +20,7 @@ import os
 import platform
 import sys
 from importlib import metadata
+from pathlib import Path
 
 from companion.quiet import quiet_tensorflow_logs
 
@@ -81,7 +82,7 @@ def package_versions(
 def cpu_model() -> str:
     """The CPU's model name, or the platform's processor string where /proc is absent."""
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        with Path("/proc/cpuinfo").open(encoding="utf-8") as cpuinfo:
             for line in cpuinfo:
                 if line.startswith("model name"):
                     return line.split(":", 1)[1].strip()

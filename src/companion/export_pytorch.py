@@ -32,7 +32,10 @@ import numpy as np
 from companion.deployment.records import ExportRecord, Route, export_into
 from companion.frameworks import PYTORCH
 from companion.logits import torch_logits
-from companion.validation import check_choice, check_instance
+from companion.validation import IMAGE_RANK, check_choice, check_instance
+
+#: With one image, torch.export would specialize the batch size to 1.
+MIN_EXAMPLE_BATCH = 2
 
 ROUTES: dict[str, Route] = {
     route.name: route
@@ -94,7 +97,7 @@ def _example_tensor(example_input):
         torch.Tensor,
         what="a torch.Tensor or numpy array",
     )
-    if example_input.ndim != 4:
+    if example_input.ndim != IMAGE_RANK:
         raise ValueError(
             f"example_input must be a batch (N, C, H, W), got shape {tuple(example_input.shape)}"
         )
@@ -102,7 +105,7 @@ def _example_tensor(example_input):
         raise TypeError(
             f"example_input must be float32, got {example_input.dtype}"
         )
-    if len(example_input) < 2:
+    if len(example_input) < MIN_EXAMPLE_BATCH:
         # With one image, torch.export would specialize the batch size to 1.
         raise ValueError(
             "example_input needs at least 2 images so the batch stays dynamic"

@@ -80,11 +80,15 @@ def colour(framework: str) -> str:
     return COLOURS[check_choice("framework", framework, COLOURS)]
 
 
+#: Below this (8-bit value / 255) sRGB is linear (the WCAG 2.1 formula).
+_SRGB_LINEAR_UP_TO = 0.04045
+
+
 def _relative_luminance(hex_colour: str) -> float:
     """WCAG 2.1 relative luminance of an ``#rrggbb`` colour."""
     channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [
-        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+        c / 12.92 if c <= _SRGB_LINEAR_UP_TO else ((c + 0.055) / 1.055) ** 2.4
         for c in channels
     ]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from companion.plotting import new_figure, patches
 from companion.validation import check_instance
 
 KINDS = ("input", "constant", "variable", "op", "gradient", "output")
@@ -38,6 +39,8 @@ KIND_COLOURS = {
     "gradient": "#f6c9d0",
     "output": "#d7f0d2",
 }
+EDGE_COLOUR = "#666666"
+ARROW_COLOUR = "#555555"
 
 
 def _scalar_details(grad_fn) -> str:
@@ -222,69 +225,74 @@ def fx_graph(program, *, show_constants: bool = True) -> nx.DiGraph:
     """
     import torch
 
-    signature = None
-    if isinstance(program, torch.export.ExportedProgram):
-        signature, fx = program.graph_signature, program.graph
-    elif isinstance(program, torch.fx.GraphModule):
-        fx = program.graph
-    elif isinstance(program, torch.fx.Graph):
-        fx = program
-    else:
-        raise TypeError(
-            "expected a torch.export.ExportedProgram, torch.fx.GraphModule or torch.fx.Graph, "
-            f"got {type(program).__name__}"
-        )
-    state = {}
-    if signature is not None:
-        state = {
-            **signature.inputs_to_parameters,
-            **signature.inputs_to_buffers,
-        }
-        state.update(
-            getattr(signature, "inputs_to_lifted_tensor_constants", {})
-        )
-
+    fx, state = _fx_graph_and_state(program)
     graph = nx.DiGraph()
     constants = 0
     for node in fx.nodes:
         if node.op == "placeholder":
-            if node.name in state:
-                graph.add_node(
-                    node.name,
-                    label=state[node.name],
-                    kind="variable",
-                    detail="",
-                )
-            else:
-                graph.add_node(
-                    node.name, label=node.name, kind="input", detail=""
-                )
-            continue
-        if node.op == "output":
+            lifted = node.name in state  # a parameter, buffer or constant
+            graph.add_node(
+                node.name,
+                label=state[node.name] if lifted else node.name,
+                kind="variable" if lifted else "input",
+                detail="",
+            )
+        elif node.op == "output":
             for index, value in enumerate(_fx_leaves(node.args)):
                 name = f"output {index}"
                 graph.add_node(name, label=name, kind="output", detail="")
                 if isinstance(value, torch.fx.Node):
                     graph.add_edge(value.name, name)
-            continue
-        kind = "variable" if node.op == "get_attr" else "op"
-        graph.add_node(
-            node.name,
-            label=_fx_target_label(node),
-            kind=kind,
-            detail=node.name,
-        )
-        for value in _fx_leaves((node.args, node.kwargs)):
-            if isinstance(value, torch.fx.Node):
-                graph.add_edge(value.name, node.name)
-            elif show_constants and isinstance(value, bool | int | float):
-                constants += 1
-                constant = f"constant {constants}"
-                graph.add_node(
-                    constant, label=f"{value:g}", kind="constant", detail=""
-                )
-                graph.add_edge(constant, node.name)
+        else:
+            constants = _add_fx_op(graph, node, show_constants, constants)
     return graph
+
+
+def _fx_graph_and_state(program):
+    """The ``torch.fx.Graph`` of ``program``, and the names of its lifted state.
+
+    The second item maps the placeholders an exported program made of its
+    parameters, buffers and constants to their names in the module.
+    """
+    import torch
+
+    if isinstance(program, torch.export.ExportedProgram):
+        signature = program.graph_signature
+        state = {
+            **signature.inputs_to_parameters,
+            **signature.inputs_to_buffers,
+            **getattr(signature, "inputs_to_lifted_tensor_constants", {}),
+        }
+        return program.graph, state
+    if isinstance(program, torch.fx.GraphModule):
+        return program.graph, {}
+    if isinstance(program, torch.fx.Graph):
+        return program, {}
+    raise TypeError(
+        "expected a torch.export.ExportedProgram, torch.fx.GraphModule or torch.fx.Graph, "
+        f"got {type(program).__name__}"
+    )
+
+
+def _add_fx_op(graph, node, show_constants: bool, constants: int) -> int:
+    """Add an operator node, its edges and its scalar arguments; return the constant count."""
+    import torch
+
+    kind = "variable" if node.op == "get_attr" else "op"
+    graph.add_node(
+        node.name, label=_fx_target_label(node), kind=kind, detail=node.name
+    )
+    for value in _fx_leaves((node.args, node.kwargs)):
+        if isinstance(value, torch.fx.Node):
+            graph.add_edge(value.name, node.name)
+        elif show_constants and isinstance(value, bool | int | float):
+            constants += 1
+            constant = f"constant {constants}"
+            graph.add_node(
+                constant, label=f"{value:g}", kind="constant", detail=""
+            )
+            graph.add_edge(constant, node.name)
+    return constants
 
 
 def describe_graph(graph: nx.DiGraph) -> str:
@@ -368,9 +376,6 @@ def draw_graph(graph: nx.DiGraph, *, title: str | None = None, ax=None):
     >>> sorted(t.get_text() for t in figure.axes[0].texts if t.get_text())
     ['a', 'f', 'out']
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-
     check_instance("graph", graph, nx.DiGraph, what="a networkx.DiGraph")
     if graph.number_of_nodes() == 0:
         raise ValueError("graph is empty: nothing to draw")
@@ -399,11 +404,12 @@ def draw_graph(graph: nx.DiGraph, *, title: str | None = None, ax=None):
     )
     rows = 1 + max(abs(y) for _, y in positions.values()) * 2
     if ax is None:
-        fig, ax = plt.subplots(
-            figsize=(max(3.5, 1.55 * columns), max(1.6, 0.85 * rows + 0.8))
+        # Closed, so a notebook shows it once (as the cell's value).
+        fig, axes = new_figure(
+            figsize=(max(3.5, 1.55 * columns), max(1.6, 0.85 * rows + 0.8)),
+            close=True,
         )
-        # Closed, so a notebook shows it once (as the cell's value) and pyplot keeps no state.
-        plt.close(fig)
+        ax = axes[0, 0]
     else:
         fig = ax.figure
     boxes = {}
@@ -420,7 +426,7 @@ def draw_graph(graph: nx.DiGraph, *, title: str | None = None, ax=None):
             bbox={
                 "boxstyle": "round,pad=0.4",
                 "facecolor": KIND_COLOURS[data["kind"]],
-                "edgecolor": "#666666",
+                "edgecolor": EDGE_COLOUR,
             },
             zorder=2,
         )
@@ -432,7 +438,7 @@ def draw_graph(graph: nx.DiGraph, *, title: str | None = None, ax=None):
             xytext=positions[source],
             arrowprops={
                 "arrowstyle": "-|>",
-                "color": "#555555",
+                "color": ARROW_COLOUR,
                 "shrinkA": 1,
                 "shrinkB": 1,
                 "patchA": boxes[source].get_bbox_patch(),
@@ -451,10 +457,9 @@ def draw_graph(graph: nx.DiGraph, *, title: str | None = None, ax=None):
         if any(d["kind"] == k for _, d in graph.nodes(data=True))
     ]
     ax.legend(
-        handles=[
-            Patch(facecolor=KIND_COLOURS[k], edgecolor="#666666", label=k)
-            for k in kinds
-        ],
+        handles=patches(
+            ((k, KIND_COLOURS[k]) for k in kinds), edgecolor=EDGE_COLOUR
+        ),
         loc="upper center",
         bbox_to_anchor=(0.5, 0.0),
         ncol=len(kinds),

@@ -40,12 +40,24 @@ def new_figure(
     return figure, axes
 
 
-def patches(entries: Iterable[tuple[str, str]], **options) -> list:
-    """Legend handles: one filled patch per ``(label, colour)``."""
+def patches(
+    entries: Iterable[tuple[str, str]],
+    *,
+    edgecolor: str | None = None,
+    **options,
+) -> list:
+    """Legend handles: one patch per ``(label, colour)``, edged in its own colour
+    unless ``edgecolor`` says otherwise."""
     from matplotlib.patches import Patch
 
     return [
-        Patch(color=colour, label=text, **options) for text, colour in entries
+        Patch(
+            facecolor=colour,
+            edgecolor=edgecolor or colour,
+            label=text,
+            **options,
+        )
+        for text, colour in entries
     ]
 
 

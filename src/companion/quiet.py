@@ -32,6 +32,9 @@ LEVELS = {
     3: "errors hidden too",
 }
 
+#: The level from which TensorFlow's warnings are hidden too.
+WARNINGS_HIDDEN = 2
+
 #: The C++ log level of every script and child process the companion runs.
 TF_LOG_LEVEL = 3
 
@@ -52,5 +55,5 @@ def quiet_tensorflow_logs(level: int = TF_LOG_LEVEL) -> None:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = str(level)
     if "tensorflow" in sys.modules:
         logging.getLogger("tensorflow").setLevel(
-            logging.ERROR if level >= 2 else logging.INFO
+            logging.ERROR if level >= WARNINGS_HIDDEN else logging.INFO
         )

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from companion.reproducibility import seeded_torch
-from companion.validation import check_instance, check_int
+from companion.validation import check_instance, check_int, check_rank
 
 WEIGHT_NAMES = (
     "input_kernel",
@@ -100,11 +100,7 @@ def check_sequences(sequences, features: int | None = None) -> list:
     expected = features
     for index, sequence in enumerate(sequences):
         shape = _shape(sequence)
-        if len(shape) != 2:
-            raise ValueError(
-                f"sequence {index} has rank {len(shape)} (shape {shape}); "
-                "each sequence must be 2-D: (steps, features)"
-            )
+        check_rank(f"sequence {index}", shape, ("steps", "features"))
         if shape[0] is not None and shape[0] < 1:
             raise ValueError(
                 f"sequence {index} has no steps; every sequence needs at least one"
@@ -178,11 +174,9 @@ def length_mask(lengths, max_steps: int) -> np.ndarray:
 
 def check_padded_batch(padded, lengths) -> None:
     """Check that ``lengths`` fits a padded ``(batch, max_steps, features)`` batch."""
-    shape = _shape(padded)
-    if len(shape) != 3:
-        raise ValueError(
-            f"padded batch must be 3-D (batch, max_steps, features), got shape {shape}"
-        )
+    shape = check_rank(
+        "padded batch", _shape(padded), ("batch", "max_steps", "features")
+    )
     lengths = np.asarray(lengths)
     if lengths.shape != (shape[0],):
         raise ValueError(

@@ -121,7 +121,7 @@ def summarize(
     if not samples:
         raise ValueError("samples must hold at least one time")
     check_int("number", number, minimum=1)
-    if len(samples) >= 2:
+    if len(samples) > 1:  # quartiles need two samples at least
         q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
     else:
         q1 = q3 = samples[0]

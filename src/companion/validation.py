@@ -39,6 +39,8 @@ import numpy as np
 
 #: The two ways the book lays out a batch of images.
 IMAGE_LAYOUTS = ("channels-first", "channels-last")
+#: A batch of images has four axes: (N, C, H, W) or (N, H, W, C).
+IMAGE_RANK = 4
 
 
 def check_int(
@@ -164,6 +166,22 @@ def check_text(name: str, value) -> str:
     return value
 
 
+def check_rank(name: str, shape, axes: tuple[str, ...]) -> tuple[int, ...]:
+    """Return ``shape`` as a tuple if it has one size per name in ``axes``.
+
+    >>> check_rank("batch", (2, 3, 4), ("inputs", "features"))
+    Traceback (most recent call last):
+        ...
+    ValueError: batch must be 2-D (inputs, features), got shape (2, 3, 4)
+    """
+    shape = tuple(shape)
+    if len(shape) != len(axes):
+        raise ValueError(
+            f"{name} must be {len(axes)}-D ({', '.join(axes)}), got shape {shape}"
+        )
+    return shape
+
+
 def check_callable(name: str, value) -> Callable:
     """Return ``value`` if it can be called.
 
@@ -252,7 +270,7 @@ def check_images(
     if layout is not None:
         check_choice("layout", layout, IMAGE_LAYOUTS)
     check_instance(name, images, np.ndarray, what="a numpy array")
-    if images.ndim != 4:
+    if images.ndim != IMAGE_RANK:
         raise ValueError(
             f"{name} must have 4 dimensions (batch first), got shape {images.shape}"
         )

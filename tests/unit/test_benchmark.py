@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+import torch
 
 from companion import benchmark
 from companion.benchmark import (
@@ -22,14 +21,8 @@ from companion.benchmark import (
     runner,
     settings,
 )
+from companion.processes import check_run, last_line, run_python
 from companion.timing import summarize
-from companion.transformer import (
-    TransformerConfig,
-    build_keras_transformer,
-    build_torch_transformer,
-    parameter_count,
-    synthetic_batch,
-)
 
 TINY = {"repeats": 2, "number": 1, "warmup": 1, "device": "cpu"}
 
@@ -48,52 +41,6 @@ def fake(mode: str, samples: list[float], model="cnn", task="train", first=0.5):
         first_call_s=first,
         steady=summarize(samples),
     )
-
-
-# --- the larger model ----------------------------------------------------------------
-
-
-def test_transformer_has_the_same_parameter_count_in_both_frameworks():
-    config = TransformerConfig(sequence_length=8, model_dim=16, num_heads=2, feed_forward_dim=32)
-    torch_model = build_torch_transformer(config, seed=0)
-    keras_model = build_keras_transformer(config, seed=0)
-    expected = parameter_count(config)
-    assert sum(p.numel() for p in torch_model.parameters()) == expected
-    assert keras_model.count_params() == expected
-
-
-def test_transformer_is_seeded_and_gives_logits():
-    import torch
-
-    config = TransformerConfig(sequence_length=8, model_dim=16, num_heads=2, feed_forward_dim=32)
-    x, y = synthetic_batch(config, batch_size=3, seed=5)
-    assert np.array_equal(x, synthetic_batch(config, batch_size=3, seed=5)[0])
-    first = build_torch_transformer(config, seed=1)(torch.from_numpy(x))
-    second = build_torch_transformer(config, seed=1)(torch.from_numpy(x))
-    assert first.shape == (3, 10)
-    assert torch.equal(first, second)
-    assert y.min() >= 0
-    assert y.max() < 10
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "error", "message"),
-    [
-        ({"model_dim": 10, "num_heads": 4}, ValueError, "divisible"),
-        ({"num_heads": 0}, ValueError, "num_heads must be at least 1"),
-        ({"sequence_length": 2.5}, TypeError, "int"),
-    ],
-)
-def test_transformer_config_is_validated(kwargs, error, message):
-    with pytest.raises(error, match=message):
-        TransformerConfig(**kwargs)
-
-
-def test_synthetic_batch_rejects_bad_sizes():
-    with pytest.raises(ValueError, match="at least 1"):
-        synthetic_batch(TransformerConfig(), batch_size=0)
-    with pytest.raises(TypeError, match="TransformerConfig"):
-        synthetic_batch({"model_dim": 64}, batch_size=2)
 
 
 # --- real measurements on tiny settings ------------------------------------------------
@@ -135,7 +82,7 @@ def test_torchscript_records_its_deprecation_warning():
 
 
 def test_a_mode_that_fails_is_recorded_not_raised(monkeypatch):
-    def broken(*args, **kwargs):
+    def broken(*_args, **_kwargs):
         raise RuntimeError("no compiler here\nsecond line")
 
     monkeypatch.setattr(runner, "torch_step", broken)
@@ -181,8 +128,6 @@ def test_run_benchmark_rejects_unknown_batch_size_keys():
 
 
 def test_devices_never_require_a_gpu():
-    import torch
-
     assert benchmark.resolve_devices("cpu") == {"pytorch": "cpu", "tensorflow": "/CPU:0"}
     auto = benchmark.resolve_devices("auto")
     assert auto["pytorch"] in {"cpu", "cuda", "mps"}
@@ -197,10 +142,8 @@ def test_threads_are_pinned_in_a_fresh_process():
         "import json; from companion.benchmark import pin_benchmark_threads; "
         "print(json.dumps(pin_benchmark_threads(1)))"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    counts = json.loads(completed.stdout.strip().splitlines()[-1])
+    done = check_run(run_python(["-c", code]), "pinning threads")
+    counts = json.loads(last_line(done.stdout))
     assert len(counts) == 4
     assert set(counts.values()) == {1}
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import warnings
 from pathlib import Path
 
+import matplotlib
 import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
 from companion import deployment
 from companion.deployment import (
@@ -25,6 +27,7 @@ from companion.deployment import (
     outputs_match,
     run_in_fresh_process,
 )
+from companion.processes import run_python
 from companion.run_artifact import check_images
 
 NPY_ROUTE = Route(
@@ -39,8 +42,6 @@ NPY_ROUTE = Route(
 
 def linear_onnx(path: Path, weight: np.ndarray) -> Path:
     """A one-layer ONNX model: flatten (N, 1, 2, 2) images, multiply by ``weight``."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
 
     graph = helper.make_graph(
         [
@@ -76,8 +77,6 @@ def test_route_rejects_an_unknown_framework():
 
 
 def test_attempt_export_records_warnings_prints_and_errors(tmp_path):
-    import warnings
-
     def noisy(path):
         print("progress line")
         warnings.warn("old API", DeprecationWarning, stacklevel=1)
@@ -89,7 +88,7 @@ def test_attempt_export_records_warnings_prints_and_errors(tmp_path):
     assert record.warnings == ["DeprecationWarning: old API"]  # each message once
     assert "progress line" in record.log
 
-    def broken(path):
+    def broken(_path):
         raise KeyError("keras_tensor_10")
 
     failed = attempt_export(NPY_ROUTE, broken, tmp_path / "b.onnx")
@@ -99,13 +98,13 @@ def test_attempt_export_records_warnings_prints_and_errors(tmp_path):
 
 
 def test_attempt_export_notices_a_missing_artifact(tmp_path):
-    record = attempt_export(NPY_ROUTE, lambda path: None, tmp_path / "never.onnx")
+    record = attempt_export(NPY_ROUTE, lambda _path: None, tmp_path / "never.onnx")
     assert record.error == "the exporter returned without writing never.onnx"
 
 
 def test_attempt_export_validates_its_arguments(tmp_path):
     with pytest.raises(TypeError, match="route must be a Route"):
-        attempt_export("npy", lambda p: None, tmp_path)
+        attempt_export("npy", lambda _path: None, tmp_path)
     with pytest.raises(TypeError, match="export must be callable"):
         attempt_export(NPY_ROUTE, "not callable", tmp_path)
 
@@ -114,8 +113,10 @@ def test_comparisons_check_shapes():
     assert max_abs_diff(np.ones(3), np.zeros(3)) == 1.0
     with pytest.raises(ValueError, match="must match"):
         max_abs_diff(np.ones(3), np.ones(4))
-    with pytest.raises(ValueError, match="logits must be"):
+    with pytest.raises(ValueError, match="labels must be"):
         accuracy(np.ones((3, 2)), np.ones(4))
+    with pytest.raises(ValueError, match=r"logits must be 2-D \(N, classes\)"):
+        accuracy(np.ones(3), np.ones(3))
 
 
 def test_artifact_size_of_a_missing_path_is_an_error(tmp_path):
@@ -164,22 +165,20 @@ def test_runner_command_line_prints_json_and_rejects_bad_input(onnx_model, tmp_p
     path, _ = onnx_model
     batch = tmp_path / "images.npy"
     np.save(batch, images(3))
-    command = [sys.executable, "-m", "companion.run_artifact", "onnx", str(path), str(batch)]
-    done = subprocess.run([*command, "--repeats", "2"], capture_output=True, text=True)
+    command = ["-m", "companion.run_artifact", "onnx", path, batch]
+    done = run_python([*command, "--repeats", "2"])
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["output_shape"] == [3, 3]
     assert report["modules"]["companion.cnn"] is False
 
     np.save(batch, np.zeros((3, 4), dtype=np.float32))
-    bad = subprocess.run(command, capture_output=True, text=True)
+    bad = run_python(command)
     assert bad.returncode == 2
     assert bad.stderr.strip() == (
         "error: images must have 4 dimensions (batch first), got shape (3, 4)"
     )
-    missing = subprocess.run(
-        [*command[:4], str(tmp_path / "none.onnx"), str(batch)], capture_output=True, text=True
-    )
+    missing = run_python([*command[:3], tmp_path / "none.onnx", batch])
     assert missing.returncode == 2
     assert "Traceback" not in missing.stderr
 
@@ -219,7 +218,7 @@ def test_a_lossy_route_is_judged_by_accuracy(onnx_model):
     assert outputs_match(result)
 
 
-def test_evaluate_route_keeps_the_export_error(onnx_model):
+def test_evaluate_route_keeps_the_export_error():
     failed = ExportRecord(NPY_ROUTE, None, 0.2, error="KeyError: 'x'")
     result = evaluate_route(failed, images(), np.zeros((5, 3)), np.zeros(5, dtype=int))
     assert result.status == "failed"
@@ -263,8 +262,6 @@ def test_matrix_tables_and_findings(onnx_model):
 
 
 def test_plot_matrix_draws_three_panels(onnx_model):
-    import matplotlib
-
     matplotlib.use("Agg")
     figure = deployment.plot_matrix([make_result(onnx_model)])
     assert len(figure.axes) == 3
@@ -287,8 +284,6 @@ def test_format_summary_rejects_a_non_dict():
 
 def test_a_route_right_only_for_whole_batches_has_wrong_outputs(tmp_path):
     """Logits centred on the batch mean: right for the batch, wrong for one image alone."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
 
     weight = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
     graph = helper.make_graph(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from companion.ecosystem import (
     distribution_bytes,
@@ -12,7 +13,6 @@ from companion.ecosystem import (
     public_names,
     requirements_closure,
 )
-from companion.timing import summarize
 
 
 def test_footprint_of_a_framework_counts_its_requirements():
@@ -56,19 +56,9 @@ def test_import_time_accepts_module_names_only(bad):
 
 
 def test_public_names_and_layer_classes():
-    import torch
-
     assert "Tensor" in public_names("torch")
     assert not any(name.startswith("_") for name in public_names("torch"))
     layers = layer_classes("torch.nn", torch.nn.Module)
     assert {"Conv2d", "Linear", "MultiheadAttention"} <= set(layers)
     with pytest.raises(TypeError, match="class"):
         layer_classes("torch.nn", "Module")
-
-
-def test_summarize_checks_its_input():
-    assert summarize([0.5]).iqr_s == 0
-    with pytest.raises(ValueError, match="at least one"):
-        summarize([])
-    with pytest.raises(ValueError, match="number"):
-        summarize([0.1], number=0)

@@ -1,10 +1,10 @@
 import json
-import subprocess
 import sys
 
 import pytest
 
 from companion import environment
+from companion.processes import check_run, run_python
 
 
 def test_package_versions_reads_metadata_without_importing_frameworks():
@@ -36,29 +36,20 @@ def test_runtime_status_reports_each_runtime():
 
 
 def test_python_dash_m_companion_prints_a_report():
-    result = subprocess.run(
-        [sys.executable, "-m", "companion", "--no-import"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = check_run(run_python(["-m", "companion", "--no-import"]), "the report")
     assert "Packages" in result.stdout
     assert "torch" in result.stdout
     assert "Threads" not in result.stdout  # --no-import skips the framework import
 
 
 def test_json_report_includes_threads():
-    result = subprocess.run(
-        [sys.executable, "-m", "companion", "--json"], capture_output=True, text=True, check=True
-    )
+    result = check_run(run_python(["-m", "companion", "--json"]), "the JSON report")
     data = json.loads(result.stdout)
     assert data["threads"]["torch intra-op threads"] >= 1
     assert data["packages"]["tensorflow"] == "2.21.0"
 
 
 def test_bad_flag_exits_non_zero_with_usage():
-    result = subprocess.run(
-        [sys.executable, "-m", "companion", "--bogus"], capture_output=True, text=True
-    )
+    result = run_python(["-m", "companion", "--bogus"])
     assert result.returncode == 2
     assert "unrecognized arguments: --bogus" in result.stderr

@@ -1,11 +1,15 @@
 import matplotlib
 import networkx as nx
 import pytest
+import tensorflow as tf
+import torch
 
+from companion.capture import GraphRecorder
 from companion.graph_inspection import (
     autograd_graph,
     describe_graph,
     draw_graph,
+    fx_graph,
     layered_positions,
     tf_graph,
 )
@@ -15,8 +19,6 @@ matplotlib.use("Agg")
 
 @pytest.fixture
 def torch_z():
-    import torch
-
     x = torch.tensor(2.0, requires_grad=True)
     return x, x**2 + 1
 
@@ -30,24 +32,18 @@ def test_autograd_graph_follows_the_ops_in_forward_order(torch_z):
 
 
 def test_unnamed_leaves_are_labelled_by_shape():
-    import torch
-
     w = torch.ones(2, 3, requires_grad=True)
     graph = autograd_graph((w * 3).sum())
     assert "leaf (2, 3)" in {data["label"] for _, data in graph.nodes(data=True)}
 
 
 def test_a_shared_input_appears_once():
-    import torch
-
     x = torch.tensor(1.0, requires_grad=True)
     graph = autograd_graph(x * x + x, inputs={"x": x})
     assert [d["label"] for _, d in graph.nodes(data=True)].count("x") == 1
 
 
 def test_define_by_run_graph_depends_on_the_branch_taken():
-    import torch
-
     def f(x):
         return x.exp() if x > 0 else x.sin() * 2
 
@@ -59,8 +55,6 @@ def test_define_by_run_graph_depends_on_the_branch_taken():
 
 
 def test_autograd_graph_rejects_tensors_without_history():
-    import torch
-
     with pytest.raises(ValueError, match="requires_grad=True"):
         autograd_graph(torch.tensor(1.0) + 1)
     with pytest.raises(TypeError, match=r"torch\.Tensor"):
@@ -71,8 +65,6 @@ def test_autograd_graph_rejects_tensors_without_history():
 
 
 def test_tf_graph_holds_forward_and_gradient_ops():
-    import tensorflow as tf
-
     @tf.function
     def value_and_gradient(x):
         with tf.GradientTape() as tape:
@@ -125,3 +117,47 @@ def test_layout_puts_each_node_right_of_its_inputs():
 def test_draw_graph_validates_its_input(graph, error, message):
     with pytest.raises(error, match=message):
         draw_graph(graph)
+
+
+# --- torch.fx and torch.export graphs ---------------------------------------------
+
+
+def straight_line(x):
+    return torch.relu(x) * 2 + 1
+
+
+class TinyMLP(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = torch.nn.Linear(3, 4)
+        self.out = torch.nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.hidden(x)))
+
+
+def test_fx_graph_of_an_exported_program_marks_parameters_as_variables():
+    exported = torch.export.export(TinyMLP(), (torch.ones(2, 3),))
+    graph = fx_graph(exported)
+    kinds = {data["label"]: data["kind"] for _, data in graph.nodes(data=True)}
+    assert kinds["hidden.weight"] == "variable"
+    assert kinds["x"] == "input"
+    assert kinds["output 0"] == "output"
+    ops = [graph.nodes[n]["label"] for n in nx.topological_sort(graph)]
+    assert [op for op in ops if op in {"linear", "relu"}] == ["linear", "relu", "linear"]
+    assert draw_graph(graph).axes  # draws without error
+
+
+def test_fx_graph_of_a_dynamo_graph_and_constants():
+    recorder = GraphRecorder()
+    torch.compile(straight_line, backend=recorder)(torch.ones(3))
+    text = describe_graph(fx_graph(recorder.graphs[0]))
+    assert "relu (op)" in text
+    assert "mul (op) <- relu, 2" in text
+    without = fx_graph(recorder.graphs[0], show_constants=False)
+    assert "constant" not in {d["kind"] for _, d in without.nodes(data=True)}
+
+
+def test_fx_graph_rejects_other_objects():
+    with pytest.raises(TypeError, match="ExportedProgram"):
+        fx_graph(TinyMLP())

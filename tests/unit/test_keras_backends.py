@@ -1,15 +1,12 @@
 """One Keras model on several backends, each in its own process."""
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 from companion.cnn import build_keras_cnn, build_torch_cnn
 from companion.digits import load_digits_split
 from companion.keras_backends import available_backends, run_on_backend
+from companion.processes import run_python
 from companion.weight_porting import keras_logits, load_keras_weights, save_torch_weights
 
 
@@ -54,20 +51,9 @@ def test_run_on_backend_validates(weights, tmp_path):
 
 
 def test_the_child_insists_on_keras_backend_being_set_first(weights):
-    environment = {**os.environ, "KERAS_BACKEND": "tensorflow"}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "companion.keras_backends",
-            "--backend",
-            "torch",
-            "--weights",
-            str(weights),
-        ],
-        capture_output=True,
-        text=True,
-        env=environment,
+    done = run_python(
+        ["-m", "companion.keras_backends", "--backend", "torch", "--weights", weights],
+        environment={"KERAS_BACKEND": "tensorflow"},
     )
     assert done.returncode == 2
     assert "set it to 'torch' before starting Python" in done.stderr

@@ -109,8 +109,12 @@ def test_weight_layout_is_tensorflows(models):
     ("bad", "error", "message"),
     [
         ([], ValueError, "sequences is empty"),
-        ([np.zeros((3, 3, 1))], ValueError, "rank 3"),
-        ([np.zeros(3)], ValueError, "rank 1"),
+        (
+            [np.zeros((3, 3, 1))],
+            ValueError,
+            r"sequence 0 must be 2-D \(steps, features\), got shape \(3, 3, 1\)",
+        ),
+        ([np.zeros(3)], ValueError, "must be 2-D"),
         ([np.zeros((0, 3))], ValueError, "no steps"),
         ([np.zeros((2, 3)), np.zeros((2, 4))], ValueError, "sequence 1 has 4 features"),
         (np.zeros((2, 5, 3)), TypeError, "not a single array"),

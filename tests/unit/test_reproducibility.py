@@ -1,13 +1,12 @@
 import numpy as np
 import pytest
+import tensorflow as tf
+import torch
 
 from companion.reproducibility import pin_threads, seed_everything
 
 
 def test_seeding_repeats_torch_and_tensorflow_draws():
-    import tensorflow as tf
-    import torch
-
     seed_everything(123)
     first = (torch.rand(3), tf.random.uniform([3]).numpy(), np.random.rand(3))  # noqa: NPY002
     seed_everything(123)
@@ -18,8 +17,6 @@ def test_seeding_repeats_torch_and_tensorflow_draws():
 
 
 def test_different_seeds_give_different_draws():
-    import torch
-
     seed_everything(1, frameworks=("pytorch",))
     a = torch.rand(4)
     seed_everything(2, frameworks=("pytorch",))
@@ -51,8 +48,6 @@ def test_framework_given_as_a_string_is_rejected():
 
 
 def test_pin_threads_sets_torch_threads():
-    import torch
-
     before = torch.get_num_threads()
     try:
         assert pin_threads(1, frameworks=("pytorch",)) == {"torch": 1}
@@ -70,8 +65,6 @@ def test_pin_threads_validation(count, error):
 
 
 def test_pin_threads_after_tensorflow_started_explains_why_it_fails():
-    import tensorflow as tf
-
     tf.constant(1.0) + 1  # starts TensorFlow's runtime
     with pytest.raises(RuntimeError, match="before running any TensorFlow op"):
         pin_threads(1, frameworks=("tensorflow",))

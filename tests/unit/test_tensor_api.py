@@ -1,16 +1,15 @@
 """The executed NumPy / PyTorch / TensorFlow comparison behind the developer-experience chapter."""
 
-import subprocess
-import sys
-
 import pytest
 
+from companion.processes import run_python
 from companion.tensor_api import (
     LIBRARIES,
     ROWS,
     Row,
     count_agreements,
     numpy_spelling_report,
+    numpy_spelling_report_in_subprocess,
     render_html,
     run_row,
     run_rows,
@@ -120,18 +119,12 @@ def test_translate_and_short_error():
 
 
 def test_numpy_behaviour_cli_refuses_a_pytorch_spelling():
-    done = subprocess.run(
-        [sys.executable, "-m", "companion.tensor_api", "--spelling", "pytorch", "--numpy-behavior"],
-        capture_output=True,
-        text=True,
-    )
+    done = run_python(["-m", "companion.tensor_api", "--spelling", "pytorch", "--numpy-behavior"])
     assert done.returncode == 2
     assert "applies to TensorFlow spellings only" in done.stderr
 
 
 def test_numpy_behaviour_changes_tensorflow_only_in_its_own_process():
-    from companion.tensor_api import numpy_spelling_report_in_subprocess
-
     behaving = numpy_spelling_report_in_subprocess("tensorflow", numpy_behavior=True)
     assert behaving["transpose"] is True  # a.T works once NumPy behaviour is on
     assert behaving["set one element"] is False  # tensors stay immutable

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from safetensors.numpy import save_file
 from torch import nn
 
 from companion.cnn import build_keras_cnn, build_torch_cnn
-from companion.digits import load_digits_split
 from companion.weight_porting import (
     check_arrays,
     convert_weights_file,
@@ -34,11 +34,6 @@ from companion.weight_porting import (
 )
 
 TOLERANCE = 1e-5  # float32 logits and gradients
-
-
-@pytest.fixture(scope="module")
-def split():
-    return load_digits_split(seed=0)
 
 
 def scaled_torch_cnn(seed: int, scale: float = 1.0):
@@ -176,7 +171,6 @@ def test_file_errors_are_clear(tmp_path):
     garbage.write_bytes(b"not a safetensors file")
     with pytest.raises(ValueError, match="not a readable safetensors file"):
         read_layout(garbage)
-    from safetensors.numpy import save_file
 
     foreign = tmp_path / "foreign.safetensors"
     save_file({"w": np.zeros(2, np.float32)}, foreign)

@@ -16,7 +16,7 @@ from companion.deployment.fresh_process import (
     run_in_fresh_process,
 )
 from companion.deployment.records import ExportRecord, Route, artifact_size
-from companion.validation import check_instance
+from companion.validation import check_instance, check_rank
 
 #: Largest elementwise difference in the logits a float32 route may show and
 #: still count as computing the same function (float round-off is ~1e-6 here).
@@ -90,9 +90,10 @@ def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     0.5
     """
     logits, labels = np.asarray(logits), np.asarray(labels)
-    if logits.ndim != 2 or labels.shape != (len(logits),):
+    check_rank("logits", logits.shape, ("N", "classes"))
+    if labels.shape != (len(logits),):
         raise ValueError(
-            f"logits must be (N, classes) and labels (N,), got {logits.shape} and {labels.shape}"
+            f"labels must be ({len(logits)},), one per row of logits, got {labels.shape}"
         )
     return float(np.mean(logits.argmax(axis=1) == labels))
 

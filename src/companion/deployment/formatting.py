@@ -20,15 +20,22 @@ def format_bytes(size: int | None) -> str:
     return f"{size / 1024:.1f} kB"
 
 
+#: How many of each unit make a second.
+PER_SECOND = {"s": 1.0, "ms": 1e3, "µs": 1e6}
+
+
 def format_seconds(seconds: float | None) -> str:
-    """A duration with a unit that keeps three significant digits."""
+    """A duration with a unit that keeps three significant digits.
+
+    >>> format_seconds(2.5), format_seconds(0.0123), format_seconds(None)
+    ('2.50 s', '12.3 ms', '–')
+    """
     if seconds is None:
         return "–"
     if seconds >= 1:
         return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.3g} ms"
-    return f"{seconds * 1e6:.3g} µs"
+    unit = "ms" if seconds * PER_SECOND["ms"] >= 1 else "µs"
+    return f"{seconds * PER_SECOND[unit]:.3g} {unit}"
 
 
 def format_latency(timing: TimingResult) -> str:
@@ -41,9 +48,7 @@ def format_latency(timing: TimingResult) -> str:
     """
     median = format_seconds(timing.median_s)
     unit = median.split(" ")[1]
-    spread = timing.iqr_s * {"s": 1.0, "ms": 1e3, "µs": 1e6}[unit]
-    return (
-        f"{median} (IQR {spread:.2g})"
-        if spread < 100
-        else f"{median} (IQR {spread:.0f})"
-    )
+    spread = timing.iqr_s * PER_SECOND[unit]
+    # Two significant digits, but never a power of ten for a spread of 100 or more.
+    digits = ".2g" if spread < 100 else ".0f"  # noqa: PLR2004  the switch to whole numbers
+    return f"{median} (IQR {spread:{digits}})"

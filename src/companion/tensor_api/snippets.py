@@ -47,7 +47,9 @@ class Row:
         for name in ("topic", "task"):
             check_text(name, getattr(self, name))
         if self.numpy is not None:
-            check_instance("numpy", self.numpy, str, what="a string of code or None")
+            check_instance(
+                "numpy", self.numpy, str, what="a string of code or None"
+            )
         for framework in FRAMEWORKS:
             attempts = getattr(self, framework)
             if isinstance(attempts, str) or not all(

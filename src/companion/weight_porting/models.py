@@ -8,6 +8,8 @@ from companion.digits import to_channels_last
 from companion.logits import keras_logits, torch_logits
 from companion.validation import check_images, check_instance, check_labels
 from companion.weight_porting.arrays import (
+    CONV_LAYERS,
+    DENSE_LAYERS,
     LAYERS,
     check_arrays,
     keras_to_torch_arrays,
@@ -23,7 +25,7 @@ def _torch_layers(model):
     check_instance("model", model, nn.Module, what="a torch.nn.Module")
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     denses = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    if len(convs) != 2 or len(denses) != 2:
+    if len(convs) != len(CONV_LAYERS) or len(denses) != len(DENSE_LAYERS):
         raise ValueError(
             "expected the digits CNN (2 Conv2d and 2 Linear layers), "
             f"got {len(convs)} Conv2d and {len(denses)} Linear"
@@ -50,7 +52,7 @@ def _keras_layers(model):
     denses = [
         layer for layer in layers if isinstance(layer, keras.layers.Dense)
     ]
-    if len(convs) != 2 or len(denses) != 2:
+    if len(convs) != len(CONV_LAYERS) or len(denses) != len(DENSE_LAYERS):
         raise ValueError(
             "expected the digits CNN (2 Conv2D and 2 Dense layers), "
             f"got {len(convs)} Conv2D and {len(denses)} Dense"

@@ -1,17 +1,12 @@
-"""Graph-capture inspection and the scripted debugger."""
+"""The scripted debugger, NaN guards and readable expected errors."""
 
-import networkx as nx
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
-from companion.capture import (
-    GraphRecorder,
-    graph_breaks,
-    hlo_fusions,
-    inductor_kernels,
-    strip_hlo_metadata,
-)
 from companion.debugging import (
     innermost_frames,
     install_nan_guards,
@@ -21,146 +16,6 @@ from companion.debugging import (
     shorten_paths,
     source_line,
 )
-from companion.graph_inspection import describe_graph, draw_graph, fx_graph
-
-
-def sine_then_branch(x):
-    y = torch.sin(x) * 2
-    if y.sum() > 0:
-        return y.exp()
-    return y.clamp(min=0)
-
-
-def early_exit_loop(x):
-    for _ in range(3):
-        x = x * 2
-        if x.sum() > 10:
-            break
-    return x
-
-
-def straight_line(x):
-    return torch.relu(x) * 2 + 1
-
-
-class TinyMLP(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.hidden = torch.nn.Linear(3, 4)
-        self.out = torch.nn.Linear(4, 1)
-
-    def forward(self, x):
-        return self.out(torch.relu(self.hidden(x)))
-
-
-# --- graph capture -------------------------------------------------------------
-
-
-def test_recorder_counts_one_graph_per_piece_between_breaks():
-    recorder = GraphRecorder()
-    compiled = torch.compile(sine_then_branch, backend=recorder)
-    x = torch.linspace(0.0, 1.0, 5)
-    torch.testing.assert_close(compiled(x), sine_then_branch(x))
-    assert len(recorder.graphs) == 2  # up to the branch, then the branch taken
-    assert "torch.sin" in recorder.codes()[0]
-    compiled(x)  # same input: the stored graphs are reused
-    assert len(recorder.graphs) == 2
-
-
-def test_graph_breaks_reports_reason_and_source_line():
-    report = graph_breaks(sine_then_branch, torch.ones(3))
-    assert (report.graph_count, report.graph_break_count) == (2, 1)
-    (only,) = report.breaks
-    assert only.code == "if y.sum() > 0:"
-    assert "test_capture_and_debugging.py, line" in only.location
-    assert "sine_then_branch" in only.location
-    assert not only.location.startswith("/"), "paths should be shortened"
-
-
-def test_graph_breaks_reports_a_frame_left_to_run_eagerly():
-    report = graph_breaks(early_exit_loop, torch.ones(3))
-    assert report.graph_count == 0
-    assert report.graph_break_count == 0
-    assert any("graph break in loop" in reason for reason in report.skipped)
-    assert "left to run eagerly" in str(report)
-
-
-def test_graph_breaks_without_breaks():
-    report = graph_breaks(straight_line, torch.ones(3))
-    assert (report.graph_count, report.graph_break_count, report.breaks) == (1, 0, ())
-
-
-def test_graph_breaks_rejects_non_callables():
-    with pytest.raises(TypeError, match="callable"):
-        graph_breaks(42)
-
-
-def test_hlo_helpers():
-    hlo = (
-        "%fused_computation (p: f32[4]) -> f32[4] {\n"
-        '  %m = f32[4] multiply(%p, %p), metadata={op_type="Mul" source_file="/x/y.py"}\n'
-        "}\n"
-        "ENTRY %main (a: f32[4]) -> f32[4] {\n"
-        "  ROOT %f = f32[4] fusion(%a), kind=kLoop, calls=%fused_computation\n"
-        "}\n"
-    )
-    assert "metadata" not in strip_hlo_metadata(hlo)
-    assert "/x/y.py" not in strip_hlo_metadata(hlo)
-    assert hlo_fusions(hlo) == ["ROOT %f = f32[4] fusion(%a), kind=kLoop, calls=%fused_computation"]
-    with pytest.raises(ValueError, match="ENTRY"):
-        hlo_fusions("not hlo")
-    with pytest.raises(TypeError):
-        strip_hlo_metadata(b"bytes")
-
-
-def test_real_xla_hlo_shows_one_fusion_for_an_elementwise_chain():
-    import tensorflow as tf
-
-    function = tf.function(lambda x: tf.tanh(x * 2.0 + 1.0) * x, jit_compile=True)
-    x = tf.ones([8])
-    hlo = function.experimental_get_compiler_ir(x)(stage="optimized_hlo")
-    assert len(hlo_fusions(hlo)) == 1
-
-
-def test_inductor_kernel_names():
-    code = "cpp_fused_add_0 = async_compile.cpp_pybinding(\ntriton_poi_1 = async_compile.triton(\n"
-    assert inductor_kernels(code) == ["cpp_fused_add_0", "triton_poi_1"]
-    assert inductor_kernels("nothing here") == []
-    with pytest.raises(TypeError):
-        inductor_kernels(None)
-
-
-# --- fx graphs -----------------------------------------------------------------
-
-
-def test_fx_graph_of_an_exported_program_marks_parameters_as_variables():
-    exported = torch.export.export(TinyMLP(), (torch.ones(2, 3),))
-    graph = fx_graph(exported)
-    kinds = {data["label"]: data["kind"] for _, data in graph.nodes(data=True)}
-    assert kinds["hidden.weight"] == "variable"
-    assert kinds["x"] == "input"
-    assert kinds["output 0"] == "output"
-    ops = [graph.nodes[n]["label"] for n in nx.topological_sort(graph)]
-    assert [op for op in ops if op in {"linear", "relu"}] == ["linear", "relu", "linear"]
-    assert draw_graph(graph).axes  # draws without error
-
-
-def test_fx_graph_of_a_dynamo_graph_and_constants():
-    recorder = GraphRecorder()
-    torch.compile(straight_line, backend=recorder)(torch.ones(3))
-    text = describe_graph(fx_graph(recorder.graphs[0]))
-    assert "relu (op)" in text
-    assert "mul (op) <- relu, 2" in text
-    without = fx_graph(recorder.graphs[0], show_constants=False)
-    assert "constant" not in {d["kind"] for _, d in without.nodes(data=True)}
-
-
-def test_fx_graph_rejects_other_objects():
-    with pytest.raises(TypeError, match="ExportedProgram"):
-        fx_graph(TinyMLP())
-
-
-# --- debugging -----------------------------------------------------------------
 
 
 def test_shorten_paths_rewrites_machine_specific_parts():
@@ -259,7 +114,7 @@ def test_run_with_pdb_stops_at_a_conditional_breakpoint():
     )
     assert run.result == 6
     assert "(Pdb) p step, total\n(2, 3)\n" in run.transcript
-    assert "test_capture_and_debugging.py" in run.transcript
+    assert "test_debugging.py" in run.transcript
     assert path not in run.transcript, "the transcript shortens paths"
 
 
@@ -280,8 +135,6 @@ def halve(x):
 
 
 def test_scripted_breakpoints_answer_every_breakpoint_call():
-    import sys
-
     hook = sys.breakpointhook
     with scripted_breakpoints(["p x", "continue", "p x", "continue"]) as session:
         assert halve(4) == 2
@@ -294,9 +147,8 @@ def test_scripted_breakpoints_answer_every_breakpoint_call():
 
 def test_source_line_finds_the_line_or_says_why_not():
     path, line = source_line(accumulate, "# stop here")
-    assert path.endswith("test_capture_and_debugging.py")
-    with open(path, encoding="utf-8") as source:
-        assert "# stop here" in source.readlines()[line - 1]
+    assert path.endswith("test_debugging.py")
+    assert "# stop here" in Path(path).read_text(encoding="utf-8").splitlines()[line - 1]
     with pytest.raises(ValueError, match="does not occur"):
         source_line(accumulate, "no such text")
 
