@@ -59,22 +59,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Benchmark PyTorch and TensorFlow execution modes on two small models.",
         epilog="Speed-ups are relative to torch-eager, which is always measured.",
     )
-    parser.add_argument(
-        "--models",
-        nargs="+",
-        choices=MODELS,
-        default=list(MODELS),
-        metavar="MODEL",
-        help=f"models to time, from {', '.join(MODELS)} (default: both)",
-    )
-    parser.add_argument(
-        "--tasks",
-        nargs="+",
-        choices=TASKS,
-        default=list(TASKS),
-        metavar="TASK",
-        help=f"tasks to time, from {', '.join(TASKS)} (default: both)",
-    )
+    for what, names in (("models", MODELS), ("tasks", TASKS)):
+        parser.add_argument(
+            f"--{what}",
+            nargs="+",
+            choices=names,
+            default=list(names),
+            metavar=what[:-1].upper(),
+            help=f"{what} to time, from {', '.join(names)} (default: both)",
+        )
     parser.add_argument(
         "--modes",
         nargs="+",

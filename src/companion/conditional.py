@@ -35,9 +35,11 @@ import numpy as np
 from companion.reproducibility import seeded_torch
 from companion.validation import (
     check_instance,
-    check_int,
+    check_keys,
     check_number,
     check_rank,
+    check_shapes,
+    check_sizes,
 )
 
 WEIGHT_NAMES = (
@@ -61,8 +63,7 @@ class EarlyExitConfig:
     threshold: float = 0.9
 
     def __post_init__(self):
-        for name in ("features", "hidden", "classes", "blocks"):
-            check_int(name, getattr(self, name), minimum=1)
+        check_sizes(self, ("features", "hidden", "classes", "blocks"))
         check_number("threshold", self.threshold)
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(
@@ -166,15 +167,7 @@ def torch_early_exit_weights(model) -> dict[str, np.ndarray]:
 
 
 def _config_from_weights(weights, threshold: float) -> EarlyExitConfig:
-    if not isinstance(weights, dict) or set(weights) != set(WEIGHT_NAMES):
-        got = (
-            sorted(weights)
-            if isinstance(weights, dict)
-            else type(weights).__name__
-        )
-        raise ValueError(
-            f"weights must be a dict with keys {WEIGHT_NAMES}, got {got}"
-        )
+    check_keys("weights", weights, WEIGHT_NAMES)
     features, hidden = np.shape(weights["stem_kernel"])
     blocks, _, classes = np.shape(weights["exit_kernels"])
     expected = {
@@ -185,11 +178,7 @@ def _config_from_weights(weights, threshold: float) -> EarlyExitConfig:
         "exit_kernels": (blocks, hidden, classes),
         "exit_biases": (blocks, classes),
     }
-    for name, shape in expected.items():
-        if tuple(np.shape(weights[name])) != shape:
-            raise ValueError(
-                f"weights[{name!r}] has shape {tuple(np.shape(weights[name]))}, expected {shape}"
-            )
+    check_shapes("weights", weights, expected)
     return EarlyExitConfig(
         int(features), int(hidden), int(classes), int(blocks), threshold
     )

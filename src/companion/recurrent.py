@@ -40,7 +40,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from companion.reproducibility import seeded_torch
-from companion.validation import check_instance, check_int, check_rank
+from companion.validation import (
+    check_instance,
+    check_int,
+    check_keys,
+    check_rank,
+    check_shapes,
+    check_sizes,
+)
 
 WEIGHT_NAMES = (
     "input_kernel",
@@ -60,8 +67,7 @@ class RNNConfig:
     classes: int = 2
 
     def __post_init__(self):
-        for name in ("features", "hidden", "classes"):
-            check_int(name, getattr(self, name), minimum=1)
+        check_sizes(self, ("features", "hidden", "classes"))
 
 
 def _shape(item) -> tuple:
@@ -255,15 +261,7 @@ def torch_rnn_weights(model) -> dict[str, np.ndarray]:
 
 
 def _check_weights(weights) -> RNNConfig:
-    if not isinstance(weights, dict) or set(weights) != set(WEIGHT_NAMES):
-        got = (
-            sorted(weights)
-            if isinstance(weights, dict)
-            else type(weights).__name__
-        )
-        raise ValueError(
-            f"weights must be a dict with keys {WEIGHT_NAMES}, got {got}"
-        )
+    check_keys("weights", weights, WEIGHT_NAMES)
     features, hidden = np.shape(weights["input_kernel"])
     classes = np.shape(weights["head_kernel"])[1]
     expected = {
@@ -273,11 +271,7 @@ def _check_weights(weights) -> RNNConfig:
         "head_kernel": (hidden, classes),
         "head_bias": (classes,),
     }
-    for name, shape in expected.items():
-        if tuple(np.shape(weights[name])) != shape:
-            raise ValueError(
-                f"weights[{name!r}] has shape {tuple(np.shape(weights[name]))}, expected {shape}"
-            )
+    check_shapes("weights", weights, expected)
     return RNNConfig(
         features=int(features), hidden=int(hidden), classes=int(classes)
     )

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from companion.reproducibility import seeded_torch
-from companion.validation import check_instance, check_int
+from companion.validation import check_instance, check_int, check_sizes
 
 #: Layer-norm epsilon used by both frameworks (PyTorch's default; Keras's is 1e-3).
 LAYER_NORM_EPSILON = 1e-5
@@ -47,15 +47,16 @@ class TransformerConfig:
     num_classes: int = 10
 
     def __post_init__(self):
-        sizes = {
-            "sequence_length": self.sequence_length,
-            "model_dim": self.model_dim,
-            "num_heads": self.num_heads,
-            "feed_forward_dim": self.feed_forward_dim,
-            "num_classes": self.num_classes,
-        }
-        for name, value in sizes.items():
-            check_int(name, value, minimum=1)
+        check_sizes(
+            self,
+            (
+                "sequence_length",
+                "model_dim",
+                "num_heads",
+                "feed_forward_dim",
+                "num_classes",
+            ),
+        )
         if self.model_dim % self.num_heads:
             raise ValueError(
                 f"model_dim ({self.model_dim}) must be divisible by num_heads ({self.num_heads})"

@@ -182,6 +182,59 @@ def check_rank(name: str, shape, axes: tuple[str, ...]) -> tuple[int, ...]:
     return shape
 
 
+def check_sizes(config, names: Iterable[str]) -> None:
+    """Check that each field ``names`` of ``config`` is a positive int (a layer size, say).
+
+    >>> from types import SimpleNamespace
+    >>> check_sizes(SimpleNamespace(hidden=8, classes=0), ("hidden", "classes"))
+    Traceback (most recent call last):
+        ...
+    ValueError: classes must be at least 1, got 0
+    """
+    for name in names:
+        check_int(name, getattr(config, name), minimum=1)
+
+
+def check_keys(name: str, mapping, keys: Iterable[str]) -> dict:
+    """Return ``mapping`` if it is a dict with exactly the keys ``keys``.
+
+    >>> check_keys("weights", {"bias": 0, "extra": 1}, ("kernel", "bias"))
+    Traceback (most recent call last):
+        ...
+    ValueError: weights must have exactly the keys ['bias', 'kernel']; missing ['kernel'], unexpected ['extra']
+    """
+    keys = set(keys)
+    check_instance(
+        name, mapping, dict, what=f"a dict with the keys {sorted(keys)}"
+    )
+    if set(mapping) != keys:
+        missing, unexpected = (
+            sorted(keys - set(mapping)),
+            sorted(set(mapping) - keys),
+        )
+        raise ValueError(
+            f"{name} must have exactly the keys {sorted(keys)}; "
+            f"missing {missing}, unexpected {unexpected}"
+        )
+    return mapping
+
+
+def check_shapes(name: str, arrays, expected: dict[str, tuple]) -> None:
+    """Check that ``arrays[key]`` has the shape ``expected[key]`` for every key.
+
+    >>> check_shapes("weights", {"bias": np.zeros(3)}, {"bias": (4,)})
+    Traceback (most recent call last):
+        ...
+    ValueError: weights['bias'] has shape (3,), expected (4,)
+    """
+    for key, shape in expected.items():
+        found = tuple(np.shape(arrays[key]))
+        if found != tuple(shape):
+            raise ValueError(
+                f"{name}[{key!r}] has shape {found}, expected {tuple(shape)}"
+            )
+
+
 def check_callable(name: str, value) -> Callable:
     """Return ``value`` if it can be called.
 

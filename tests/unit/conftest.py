@@ -19,6 +19,17 @@ def split(digits_split):
     return digits_split
 
 
+@pytest.fixture
+def parameter_counts():
+    """``parameter_counts(torch_model, keras_model)``: both models' parameter counts."""
+
+    def count(torch_model, keras_model) -> tuple[int, int]:
+        torch_count = sum(p.numel() for p in torch_model.parameters())
+        return torch_count, keras_model.count_params()
+
+    return count
+
+
 @pytest.fixture(scope="module")
 def torch_cnn():
     """The PyTorch digits CNN, initialized from seed 0."""

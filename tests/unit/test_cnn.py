@@ -7,13 +7,11 @@ import torch
 from companion.cnn import CNNConfig, build_keras_cnn, build_torch_cnn, parameter_count
 
 
-def test_both_models_have_the_counted_parameters():
+def test_both_models_have_the_counted_parameters(parameter_counts):
     config = CNNConfig(conv_channels=(4, 6), hidden_units=12)
-    torch_model = build_torch_cnn(config, seed=0)
-    keras_model = build_keras_cnn(config, seed=0)
     expected = parameter_count(config)
-    assert sum(p.numel() for p in torch_model.parameters()) == expected
-    assert keras_model.count_params() == expected
+    models = build_torch_cnn(config, seed=0), build_keras_cnn(config, seed=0)
+    assert parameter_counts(*models) == (expected, expected)
 
 
 def test_seeded_builds_repeat_and_leave_global_state_alone():

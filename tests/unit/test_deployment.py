@@ -30,14 +30,16 @@ from companion.deployment import (
 from companion.processes import run_python
 from companion.run_artifact import check_images
 
-NPY_ROUTE = Route(
-    name="npy",
-    framework="pytorch",
-    exporter="numpy.save",
-    runner_format="onnx",
-    artifact="a.onnx",
-    runtime="onnxruntime",
-)
+
+def onnx_route(name: str, framework: str = "pytorch", **fields) -> Route:
+    """A route whose artifact onnxruntime runs; ``fields`` override the rest."""
+    fields = {"exporter": name, "artifact": f"{name}.onnx", **fields}
+    return Route(
+        name=name, framework=framework, runner_format="onnx", runtime="onnxruntime", **fields
+    )
+
+
+NPY_ROUTE = onnx_route("npy", exporter="numpy.save", artifact="a.onnx")
 
 
 def linear_onnx(path: Path, weight: np.ndarray) -> Path:
@@ -185,15 +187,7 @@ def test_runner_command_line_prints_json_and_rejects_bad_input(onnx_model, tmp_p
 
 def make_result(onnx_model, *, weight_change=0.0, lossy=False):
     path, weight = onnx_model
-    route = Route(
-        name="lin",
-        framework="pytorch",
-        exporter="linear",
-        runner_format="onnx",
-        artifact=path.name,
-        runtime="onnxruntime",
-        lossy=lossy,
-    )
+    route = onnx_route("lin", exporter="linear", artifact=path.name, lossy=lossy)
     record = ExportRecord(route, path, seconds=0.1)
     batch = images(6)
     reference = batch.reshape(6, 4) @ (weight + weight_change)
@@ -230,14 +224,7 @@ def test_evaluate_route_keeps_the_export_error():
 def test_matrix_tables_and_findings(onnx_model):
     good = make_result(onnx_model)
     failed = RouteResult(NPY_ROUTE, "KeyError: 'x'", source_accuracy=1.0)
-    keras = Route(
-        name="k",
-        framework="tensorflow",
-        exporter="keras thing",
-        runner_format="onnx",
-        artifact="k.onnx",
-        runtime="onnxruntime",
-    )
+    keras = onnx_route("k", "tensorflow", exporter="keras thing")
     other = RouteResult(keras, "ValueError: no", source_accuracy=1.0)
     text = matrix_markdown([good, failed, other])
     outcome, speed = text.split("**What does it cost in time?**")
@@ -305,14 +292,7 @@ def test_a_route_right_only_for_whole_batches_has_wrong_outputs(tmp_path):
     model.ir_version = 8
     path = tmp_path / "centred.onnx"
     onnx.save(model, str(path))
-    route = Route(
-        name="c",
-        framework="pytorch",
-        exporter="centred",
-        runner_format="onnx",
-        artifact=path.name,
-        runtime="onnxruntime",
-    )
+    route = onnx_route("c", exporter="centred", artifact=path.name)
     batch = images(6)
     raw = batch.reshape(6, 4) @ weight
     reference = raw - raw.mean(axis=0, keepdims=True)

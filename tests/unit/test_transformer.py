@@ -13,13 +13,11 @@ from companion.transformer import (
 )
 
 
-def test_transformer_has_the_same_parameter_count_in_both_frameworks():
+def test_transformer_has_the_same_parameter_count_in_both_frameworks(parameter_counts):
     config = TransformerConfig(sequence_length=8, model_dim=16, num_heads=2, feed_forward_dim=32)
-    torch_model = build_torch_transformer(config, seed=0)
-    keras_model = build_keras_transformer(config, seed=0)
     expected = parameter_count(config)
-    assert sum(p.numel() for p in torch_model.parameters()) == expected
-    assert keras_model.count_params() == expected
+    models = build_torch_transformer(config, seed=0), build_keras_transformer(config, seed=0)
+    assert parameter_counts(*models) == (expected, expected)
 
 
 def test_transformer_is_seeded_and_gives_logits():

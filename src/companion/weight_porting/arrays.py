@@ -6,7 +6,12 @@ import math
 
 import numpy as np
 
-from companion.validation import check_choice, check_instance, check_int
+from companion.validation import (
+    check_choice,
+    check_instance,
+    check_int,
+    check_keys,
+)
 
 LAYERS = ("conv1", "conv2", "dense1", "dense2")
 CONV_LAYERS = LAYERS[:2]
@@ -58,15 +63,9 @@ def flatten_permutation(channels: int, height: int, width: int) -> np.ndarray:
 def check_arrays(arrays, layout: str) -> dict[str, np.ndarray]:
     """Validate a weights dictionary in ``layout``; return it with float32 NumPy arrays."""
     check_layout(layout)
-    check_instance("weights", arrays, dict, what="a dict of arrays")
-    expected = set(parameter_names(layout))
-    if set(arrays) != expected:
-        missing = sorted(expected - set(arrays))
-        unexpected = sorted(set(arrays) - expected)
-        raise ValueError(
-            f"weights in the {layout} layout need exactly the keys {sorted(expected)}; "
-            f"missing {missing}, unexpected {unexpected}"
-        )
+    check_keys(
+        f"weights in the {layout} layout", arrays, parameter_names(layout)
+    )
     checked = {}
     for name in parameter_names(layout):
         value = arrays[name]
