@@ -37,14 +37,14 @@ def sequences():
     return example_sequences(lengths=(5, 2, 7, 3), features=3, seed=0)
 
 
-def torch_logits(model, sequences):
+def rnn_logits(model, sequences):
     with torch.no_grad():
         return model([torch.from_numpy(s) for s in sequences]).numpy()
 
 
 def test_all_routes_compute_the_same_logits(models, sequences):
     torch_model, _, tf_model, keras_model = models
-    reference = torch_logits(torch_model, sequences)
+    reference = rnn_logits(torch_model, sequences)
     padded, lengths = pad_sequences(sequences)
     outputs = {
         "eager": tf_model.eager(sequences).numpy(),
@@ -58,14 +58,14 @@ def test_all_routes_compute_the_same_logits(models, sequences):
 def test_the_tolerance_is_tight_enough_to_catch_a_porting_mistake(models, sequences):
     torch_model, weights, _, _ = models
     wrong = dict(weights, bias=weights["bias"] - torch_model.cell.bias_hh.detach().numpy())
-    reference = torch_logits(torch_model, sequences)
+    reference = rnn_logits(torch_model, sequences)
     assert np.abs(build_tf_rnn(wrong).eager(sequences).numpy() - reference).max() > 100 * ATOL
 
 
 def test_a_sequence_only_depends_on_its_own_steps(models, sequences):
     torch_model = models[0]
-    together = torch_logits(torch_model, sequences)
-    alone = np.concatenate([torch_logits(torch_model, [s]) for s in sequences])
+    together = rnn_logits(torch_model, sequences)
+    alone = np.concatenate([rnn_logits(torch_model, [s]) for s in sequences])
     np.testing.assert_allclose(together, alone, rtol=0, atol=1e-6)
 
 

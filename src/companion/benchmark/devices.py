@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Callable
 
 from companion.benchmark.modes import DEVICES
-from companion.frameworks import TENSORFLOW
+from companion.frameworks import PYTORCH, TENSORFLOW
 from companion.reproducibility import pin_threads
 from companion.validation import check_choice
 
@@ -26,7 +26,7 @@ def resolve_devices(device: str = "auto") -> dict[str, str]:
     """
     check_choice("device", device, DEVICES)
     if device == "cpu":
-        return {"pytorch": "cpu", "tensorflow": "/CPU:0"}
+        return {PYTORCH: "cpu", TENSORFLOW: "/CPU:0"}
     import torch
 
     mps = getattr(torch.backends, "mps", None)
@@ -47,11 +47,11 @@ def resolve_devices(device: str = "auto") -> dict[str, str]:
             "cuda" if torch.cuda.is_available() else "mps" if mps_ok else "cpu"
         )
         return {
-            "pytorch": torch_device,
-            "tensorflow": "/GPU:0" if tf_gpu else "/CPU:0",
+            PYTORCH: torch_device,
+            TENSORFLOW: "/GPU:0" if tf_gpu else "/CPU:0",
         }
     # An explicit accelerator: TensorFlow uses a GPU if it has one, and says so if not.
-    return {"pytorch": device, "tensorflow": "/GPU:0" if tf_gpu else "no GPU"}
+    return {PYTORCH: device, TENSORFLOW: "/GPU:0" if tf_gpu else "no GPU"}
 
 
 def pin_benchmark_threads(count: int) -> dict[str, int]:

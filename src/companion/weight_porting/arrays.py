@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from companion.frameworks import KERAS, PYTORCH
 from companion.validation import (
     check_choice,
     check_instance,
@@ -16,9 +17,9 @@ from companion.validation import (
 LAYERS = ("conv1", "conv2", "dense1", "dense2")
 CONV_LAYERS = LAYERS[:2]
 DENSE_LAYERS = LAYERS[2:]
-LAYOUTS = ("pytorch", "keras")
+LAYOUTS = (PYTORCH, KERAS)
 #: The name of each layer's kernel in each layout (biases are ``<layer>.bias`` in both).
-KERNEL_NAME = {"pytorch": "weight", "keras": "kernel"}
+KERNEL_NAME = {PYTORCH: "weight", KERAS: "kernel"}
 #: Written into every weights file, so a file from elsewhere is refused, not misread.
 ARCHITECTURE = "companion.cnn digits CNN"
 
