@@ -1,4 +1,4 @@
-"""The one rule of the companion's checks: a wrong type raises TypeError, a wrong value ValueError."""
+"""The one rule of the checks: a wrong type raises TypeError, a wrong value ValueError."""
 
 from pathlib import Path
 
