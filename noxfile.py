@@ -53,7 +53,8 @@ from book_common import STRICT_SPHINX_ARGS  # noqa: E402
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["tests"]
 
-QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"}
+# The kernels' own environment (log levels and all) is set by docs/conf.py.
+QUIET = {"PYTHONHASHSEED": "0"}
 
 
 # --- The shared environment ----------------------------------------------------------
@@ -349,9 +350,7 @@ def lock(session: nox.Session) -> None:
             continue
         # "torch==2.13.0+cpu" would not resolve where only the plain release
         # exists; "==2.13.0" still selects the +cpu build where one is offered.
-        if line.lower().startswith("torch=="):
-            line = line.split("+", 1)[0]
-        lines.append(line)
+        lines.append(line.split("+", 1)[0] if line.lower().startswith("torch==") else line)
     python = session.run(
         "python", "-c", "import platform; print(platform.python_version())", silent=True
     ).strip()

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
+from companion.quiet import QUIET_ENVIRONMENT
+
 DOCS = Path(__file__).parent.resolve()
 ROOT = DOCS.parent
 BUILD = DOCS / "_build"
@@ -30,6 +32,7 @@ extensions = [
     "myst_nb",
     "sphinx_design",
     "sphinx_copybutton",
+    "copy_with_setup",
     "framework_tabs",
     "kernel_setup",
     "execution_fingerprint",
@@ -79,9 +82,9 @@ execution_workers = 0  # one per CPU
 kernel_config_file = str(DOCS / "_kernel" / "kernel_config.py")
 kernel_home = str(BUILD / ".ipython")
 kernel_environment = {
-    # TensorFlow's C++ INFO and WARNING lines; oneDNN stays on (see the
-    # chapter on performance).
-    "TF_CPP_MIN_LOG_LEVEL": "2",
+    # TensorFlow's C++ log lines, at the one level every companion script and
+    # process uses; oneDNN stays on (see the chapter on performance).
+    **QUIET_ENVIRONMENT,
     # Fixed timestamps in figures (matplotlib writes the date into SVG metadata).
     "SOURCE_DATE_EPOCH": "1767225600",
     "PYTHONHASHSEED": "0",

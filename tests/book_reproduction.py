@@ -118,7 +118,7 @@ def comparable(outputs: list) -> list[dict]:
             if text:
                 result.append({"stream": output.name, "text": text})
         elif kind in ("execute_result", "display_data"):
-            result.append({kind: {k: v for k, v in output.data.items()}})
+            result.append({kind: dict(output.data)})
         elif kind == "error":
             result.append({"error": output.ename, "value": ANSI_ESCAPE.sub("", output.evalue)})
     return result
@@ -150,3 +150,119 @@ def differences(page: nbformat.NotebookNode, rerun: nbformat.NotebookNode) -> li
                 f"  page: {json.dumps(want)[:1500]}\n  run:  {json.dumps(have)[:1500]}"
             )
     return problems
+
+
+# --- Snippets: each cell with the earlier cells it needs, run on its own ----------------
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """What a cell's "copy with setup" button copies, as the page holds it."""
+
+    page: str
+    cell: int  # the cell's index in the page's notebook
+    cells: tuple[int, ...]  # the cells the snippet joins, in order, ending with ``cell``
+    text: str
+    label: str  # why the page does not offer it, or ""
+
+    @property
+    def offered(self) -> bool:
+        return not self.label
+
+
+def page_snippets(html_dir: Path, page: str) -> list[Snippet]:
+    """Every cell's snippet, read from the ``<template>`` elements of the built page."""
+    from book_html import read_page
+
+    found = []
+    for template in read_page(html_dir, page).select("template.copy-with-setup"):
+        found.append(
+            Snippet(
+                page=page,
+                cell=int(template["data-cell"]),
+                cells=tuple(int(i) for i in template["data-cells"].split()),
+                text=template.get_text(),
+                label=template.get("data-label", ""),
+            )
+        )
+    return sorted(found, key=lambda s: s.cell)
+
+
+def plan_runs(snippets: list[Snippet], covered: tuple[int, ...] = ()) -> list[tuple[int, ...]]:
+    """The fewest cell sequences to run so that every offered snippet is a prefix of one.
+
+    Running a snippet's cells in a fresh kernel, in order, and reading the
+    last one's output verifies it; a longer run that starts with exactly
+    those cells gives the same output at that point, so snippets that are
+    prefixes of one another share a run. ``covered`` is a run made anyway
+    (the page's own re-run, every cell in order): its prefixes need no run.
+    """
+    runs: list[tuple[int, ...]] = []
+    for cells in sorted({s.cells for s in snippets if s.offered}, key=len, reverse=True):
+        if covered[: len(cells)] == cells or any(run[: len(cells)] == cells for run in runs):
+            continue
+        runs.append(cells)
+    return runs
+
+
+def snippet_notebook(page_notebook: nbformat.NotebookNode, cells: tuple[int, ...]):
+    """A notebook of the page's cells ``cells`` (with their tags), outputs cleared."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    for index in cells:
+        cell = page_notebook.cells[index]
+        notebook.cells.append(nbformat.v4.new_code_cell(cell.source, metadata={"tags": tags(cell)}))
+    return notebook
+
+
+def run_cells(page_notebook, cells: tuple[int, ...], workdir: Path) -> Rerun:
+    """Run ``cells`` of the page's notebook, in order, in a fresh kernel in ``workdir``."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    notebook = snippet_notebook(page_notebook, cells)
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(workdir)}},
+    )
+    try:
+        client.execute(env=fresh_kernel_environment(workdir))
+    except CellExecutionError as error:
+        return Rerun("", 1, str(error), notebook)
+    return Rerun("", 0, "", notebook)
+
+
+def snippet_problems(page_notebook, snippet: Snippet, run: Rerun) -> list[str]:
+    """Where the snippet's last cell, run after its setup, differs from the page."""
+    position = len(snippet.cells) - 1
+    got = run.notebook.cells[position]
+    expected = page_notebook.cells[snippet.cell]
+    cell_tags = tags(expected)
+    raised = any(o.output_type == "error" for o in got.outputs)
+    if "raises-exception" in cell_tags:
+        return [] if raised else [f"cell {snippet.cell} should raise but did not"]
+    if raised or (run.returncode != 0 and not got.outputs):
+        return [f"cell {snippet.cell} failed after its setup:\n{run.log[-1500:]}"]
+    if "timing" in cell_tags:
+        return []
+    want, have = comparable(expected.outputs), comparable(got.outputs)
+    if want != have:
+        return [
+            f"cell {snippet.cell} output differs:\n  page: {json.dumps(want)[:1200]}\n"
+            f"  run:  {json.dumps(have)[:1200]}"
+        ]
+    return []
+
+
+def code_cell_order(notebook) -> tuple[int, ...]:
+    """The notebook indices of the code cells, in the order they run."""
+    return tuple(i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code")
+
+
+def section_scripts(html_dir: Path, page: str) -> list[dict]:
+    """The page's section scripts as the build recorded them (``slices.json``)."""
+    report = json.loads((html_dir / "slices.json").read_text(encoding="utf-8"))
+    return report.get(page, {}).get("scripts", [])

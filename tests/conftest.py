@@ -20,9 +20,13 @@ TESTS = Path(__file__).resolve().parent
 # shared readers of the built site (book_html.py and friends) sit here.
 sys.path.insert(0, str(TESTS.parent / "docs" / "_ext"))
 sys.path.insert(0, str(TESTS))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from book_html import HTML  # noqa: E402
+
+from companion.quiet import QUIET_ENVIRONMENT  # noqa: E402
+
+for _name, _value in QUIET_ENVIRONMENT.items():
+    os.environ.setdefault(_name, _value)
 
 # The fixture book is data for tests/machinery, not tests.
 collect_ignore = ["machinery/fixtures"]

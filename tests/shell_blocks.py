@@ -123,9 +123,9 @@ def collect_commands(blocks: list[tuple[str, str]]) -> dict[str, Command]:
     commands: dict[str, Command] = {}
     for block, where in blocks:
         shown: list[str] = []
-        for text in split_commands(block):
+        for line in split_commands(block):
             # Each chapter's note names its own notebook: one command, checked once.
-            text = re.sub(r"^jupyter execute \S+\.ipynb$", NOTEBOOK_COMMAND, text)
+            text = re.sub(r"^jupyter execute \S+\.ipynb$", NOTEBOOK_COMMAND, line)
             if text not in commands:
                 commands[text] = Command(text, setup=[s for s in shown if is_example(s)])
             commands[text].where.append(where)

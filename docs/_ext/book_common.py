@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import platform
 from importlib import metadata
+from pathlib import Path
 
 #: ``sphinx-build`` arguments for a strict build: every warning is an error,
 #: keep going to report them all, nitpicky references, full tracebacks.
@@ -29,6 +30,7 @@ WARNING_TYPE = "book"
 #: Priorities of the book's read-time transforms, in the order they must run.
 #: MyST-NB builds the cells in the parser, before any of these; sphinx-design
 #: turns tab sets into HTML in its post-transforms, after all of them.
+PRIORITY_COPY_WITH_SETUP = 850  # reads the cells in notebook order, before the tabs
 PRIORITY_VERSION_STAMP = 890
 PRIORITY_LAUNCH_NOTE = 895  # under the version stamp
 PRIORITY_FRAMEWORK_TABS = 900
@@ -39,7 +41,7 @@ NOTEBOOK_MARKERS = ("jupytext:", "kernelspec:")
 
 def is_text_notebook(source: str) -> bool:
     """True for MyST Markdown that MyST-NB executes (it has notebook front matter)."""
-    if not source.startswith("---") or source.count("---") < 2:
+    if not source.startswith("---") or source.count("---") < 2:  # noqa: PLR2004  opening and closing lines
         return False
     front_matter = source.split("---", 2)[1]
     return any(marker in front_matter for marker in NOTEBOOK_MARKERS)
@@ -82,7 +84,7 @@ def package_versions(names, aliases: dict[str, list[str]] | None = None) -> dict
 def cpu_model() -> str:
     """The CPU's model name, or the platform's processor string where /proc is absent."""
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        with Path("/proc/cpuinfo").open(encoding="utf-8") as cpuinfo:
             for line in cpuinfo:
                 if line.startswith("model name"):
                     return line.split(":", 1)[1].strip()

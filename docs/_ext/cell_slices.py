@@ -87,7 +87,7 @@ class NameCollector(ast.NodeVisitor):
         self.names = CellNames()
 
     def bind(self, name: str) -> None:
-        self.names.defines.add(name.split(".")[0])
+        self.names.defines.add(name.split(".", maxsplit=1)[0])
 
     def use(self, name: str) -> None:
         # A name the cell bound before reading it comes from the cell itself.

@@ -110,10 +110,13 @@ def execute(page: PageNotebook):
     with TemporaryDirectory() if in_temp else nullcontext(str(page.path.parent)) as cwd:
         return single_nb_execution(
             page.notebook,
-            cwd=os.path.abspath(cwd),
+            cwd=str(Path(cwd).resolve()),
             allow_errors=page.config.execution_allow_errors,
             timeout=page.config.execution_timeout,
             meta_override=True,
+            # Each cell's start and end in its metadata: what a cell costs is
+            # worth knowing when deciding which snippets to offer.
+            record_timing=True,
         )
 
 

@@ -26,6 +26,7 @@ SECOND = DOCS / "_build" / "second-rendering"
 
 @pytest.fixture(scope="module")
 def second_rendering(built_html) -> Path:
+    assert (built_html / "index.html").is_file()
     shutil.rmtree(SECOND, ignore_errors=True)
     command = [
         str(Path(sys.executable).parent / "sphinx-build"),

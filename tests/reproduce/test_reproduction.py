@@ -21,49 +21,11 @@ reproduce -- chapters/03-graph-capture`` checks one page.
 
 from __future__ import annotations
 
-import json
-import os
-
 import pytest
-from book_html import (
-    ARTIFACTS,
-    copy_settings,
-    execution_records,
-    page_cells,
-    selected_pages,
-)
-from book_reproduction import differences, published_notebook, rerun_page
-from scheduling import Job, run_jobs
+from book_html import copy_settings, page_cells, selected_pages
+from book_reproduction import differences, published_notebook
 
 PAGES = selected_pages()
-
-
-@pytest.fixture(scope="session")
-def reruns(built_html, tmp_path_factory) -> dict:
-    """Re-run every selected page once, several at a time; keyed by page."""
-    records = execution_records(built_html)
-    root = tmp_path_factory.mktemp("reruns")
-    jobs = [
-        Job(
-            page,
-            lambda page=page: rerun_page(built_html, page, root / page.replace("/", "-")),
-            estimate=(records.get(page) or {}).get("runtime") or 0.0,
-        )
-        for page in PAGES
-    ]
-    outcomes = run_jobs(jobs, workers=os.cpu_count() or 1)
-    runs = {}
-    for outcome in outcomes:
-        outcome.value.seconds = outcome.seconds
-        runs[outcome.name] = {
-            "seconds": round(outcome.seconds, 2),
-            "succeeded": outcome.value.returncode == 0,
-            "alone": outcome.alone,
-            "alongside": outcome.alongside,
-        }
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "reproduce-runs.json").write_text(json.dumps(runs, indent=1, sort_keys=True))
-    return {outcome.name: outcome.value for outcome in outcomes}
 
 
 def test_copy_settings_strip_prompts_and_outputs(built_html):

@@ -148,7 +148,7 @@ class PageVisit:
         self.page.on("console", self.on_console)
         self.page.on("pageerror", lambda error: self.console_errors.append(f"page error: {error}"))
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
-        self.page.on("requestfinished", lambda request: self.requests.append(request))
+        self.page.on("requestfinished", self.requests.append)
 
     def route(self, route, request):
         if urlparse(request.url).netloc in {self.local_host, ""} or request.url.startswith(

@@ -124,7 +124,8 @@ def check(command: Command, tmp_path: Path) -> None:
     )
 
 
-def test_the_readers_commands_are_among_those_found(built_html):
+@pytest.mark.usefixtures("built_html")
+def test_the_readers_commands_are_among_those_found():
     assert "nox -s docs" in COMMANDS, "the README's build command"
     assert "nox -s tests" in COMMANDS, "the README's test command"
     assert "python -m companion" in COMMANDS, "the environment report"
@@ -137,12 +138,14 @@ def test_every_shell_code_block_directive_is_marked_not_runnable():
             assert unmarked_directive_blocks(path.read_text(encoding="utf-8")) == [], path
 
 
-def test_every_example_command_of_the_sources_is_on_the_built_pages_too(built_html):
+@pytest.mark.usefixtures("built_html")
+def test_every_example_command_of_the_sources_is_on_the_built_pages_too():
     from_sources = collect_commands(source_blocks())
     missing = [text for text, c in from_sources.items() if c.is_example and text not in COMMANDS]
     assert missing == []
 
 
 @pytest.mark.parametrize("command", list(COMMANDS.values()), ids=list(COMMANDS))
-def test_shown_command_is_checked(command, tmp_path, built_html):
+@pytest.mark.usefixtures("built_html")
+def test_shown_command_is_checked(command, tmp_path):
     check(command, tmp_path)

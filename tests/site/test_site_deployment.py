@@ -7,7 +7,7 @@ from bs4 import BeautifulSoup
 
 from companion import export_pytorch, export_tensorflow
 
-PAGE = "chapters/07-deployment.html"
+PAGE = "chapters/08-deployment.html"
 
 
 @pytest.fixture(scope="module")

@@ -127,7 +127,6 @@ BASELINE = "torch-eager"
 CHAPTER_MODES = (
     "torch-eager",
     "torch-compile",
-    "torch-compile-max-autotune",
     "torchscript",
     "tf-eager",
     "tf-function",

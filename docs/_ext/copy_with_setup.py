@@ -1,0 +1,199 @@
+"""A "copy with setup" button on every code cell, and every section as a Python script.
+
+The plain copy button copies one cell, which rarely runs on its own: it uses
+names earlier cells defined. For each code cell of an executed page this
+extension computes the cell's slice (``cell_slices``: the earlier cells it
+needs, followed back) and puts it next to the cell, in a ``<template>`` that
+``_static/copy-with-setup.js`` turns into a second button. A slice that
+cannot be offered is labelled on the page instead, with the reason:
+
+* it includes a cell tagged ``heavy`` (one that takes minutes, such as a
+  whole benchmark): the snippet would repeat it, so it "runs as part of the
+  chapter" and the reader is pointed at the chapter's notebook;
+* the cell needs a name that only a cell tagged ``raises-exception`` defines.
+
+Each ``##`` section also gets a link to itself as a Python script, built
+from the same slices (``section_scripts``): the union of its cells' slices,
+in order, with the values the page displays turned into prints.
+
+What was offered and what was labelled is written to ``slices.json`` next to
+the HTML; ``tests/reproduce`` runs every offered snippet and every script in
+a fresh kernel or process and compares what it prints with the page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from book_common import PRIORITY_COPY_WITH_SETUP, is_executed_page
+from cell_slices import HEAVY, Cell, all_slices, slice_source
+from docutils import nodes
+from section_scripts import section_script
+from sphinx.application import Sphinx
+from sphinx.transforms import SphinxTransform
+
+SLICES_FILE = "slices.json"
+SCRIPTS_DIR = "_scripts"
+
+
+def code_cells(doctree: nodes.document) -> list[nodes.container]:
+    return [n for n in doctree.findall(nodes.container) if n.get("nb_element") == "cell_code"]
+
+
+def cell_source(cell: nodes.container) -> str:
+    source = next((n for n in cell.children if n.get("nb_element") == "cell_code_source"), None)
+    block = source.next_node(nodes.literal_block) if source is not None else None
+    return block.astext() if block is not None else ""
+
+
+def cell_tags(cell: nodes.container) -> tuple[str, ...]:
+    return tuple((cell.get("cell_metadata") or {}).get("tags", []))
+
+
+def label_reason(cells: list[Cell], indices: list[int], index: int, missing: set[str]) -> str:
+    """Why a slice is not offered as a snippet, or "" when it is."""
+    if missing:
+        return (
+            f"it needs {', '.join(sorted(missing))}, which only a cell that raises on purpose "
+            "defines"
+        )
+    heavy = [i for i in indices if HEAVY in cells[i].tags and i != index]
+    if heavy or HEAVY in cells[index].tags:
+        return "its setup repeats a step that takes minutes (marked heavy)"
+    return ""
+
+
+def template_node(snippet: str, indices: list[int], index: int, reason: str) -> nodes.raw:
+    lines = len(snippet.strip().splitlines())
+    attributes = (
+        f'class="copy-with-setup" data-cell="{index}" '
+        f'data-cells="{" ".join(map(str, indices))}" data-lines="{lines}"'
+    )
+    if reason:
+        attributes += f' data-label="{html.escape(reason, quote=True)}"'
+    text = f"<template {attributes}>{html.escape(snippet)}</template>"
+    return nodes.raw("", text, format="html")
+
+
+class CopyWithSetupTransform(SphinxTransform):
+    """Attach each code cell's slice, as the snippet the second button copies."""
+
+    default_priority = PRIORITY_COPY_WITH_SETUP  # before the cells move into tabs
+
+    def apply(self, **kwargs) -> None:
+        if not is_executed_page(self.env, self.env.docname):
+            return
+        found = code_cells(self.document)
+        cells = [Cell(cell_source(c), cell_tags(c)) for c in found]
+        # Number cells as the notebook does (its cells, Markdown included), so
+        # that the tests can find each one in the page's downloadable notebook.
+        numbers = [node["cell_index"] for node in found]
+        records = []
+        for position, (node, piece) in enumerate(zip(found, all_slices(cells), strict=True)):
+            snippet = slice_source(cells, piece)
+            reason = label_reason(cells, piece.indices, position, piece.missing)
+            source = next(
+                (n for n in node.children if n.get("nb_element") == "cell_code_source"), None
+            )
+            if source is None:
+                continue  # the input is hidden: there is nothing to copy
+            indices = [numbers[i] for i in piece.indices]
+            source += template_node(snippet, indices, numbers[position], reason)
+            records.append(
+                {
+                    "cell": numbers[position],
+                    "cells": indices,
+                    "lines": len(snippet.strip().splitlines()),
+                    "label": reason,
+                    "tags": list(cells[position].tags),
+                }
+            )
+        self.env.book_slices = getattr(self.env, "book_slices", {})
+        self.env.book_slices[self.env.docname] = records
+        add_section_scripts(self, cells, found)
+
+
+def section_cells(section: nodes.section, found: list[nodes.container]) -> list[int]:
+    """Indices of the code cells inside ``section`` (subsections included)."""
+    inside = {id(n) for n in section.findall(nodes.container)}
+    return [i for i, cell in enumerate(found) if id(cell) in inside]
+
+
+def add_section_scripts(transform: SphinxTransform, cells: list[Cell], found) -> None:
+    """Give each ``##`` section a link to itself as a Python script."""
+    env = transform.env
+    scripts = env.book_scripts = getattr(env, "book_scripts", {})
+    scripts[env.docname] = []
+    for number, section in enumerate(transform.document.findall(nodes.section)):
+        parent = section.parent
+        if not isinstance(parent, nodes.section) or isinstance(parent.parent, nodes.section):
+            continue  # the page's own section, or a "###" one (part of its "##" script)
+        members = section_cells(section, found)
+        if not members:
+            continue
+        title = section.next_node(nodes.title)
+        anchor = section["ids"][0] if section["ids"] else f"section-{number}"
+        name = f"{Path(env.docname).name}--{anchor}.py"
+        figures = {i for i in members if next(found[i].findall(nodes.image), None) is not None}
+        script = section_script(cells, members, title=title.astext(), figures=figures)
+        numbers = [found[i]["cell_index"] for i in members]
+        scripts[env.docname].append(
+            {"file": name, "cells": numbers, "text": script.text, **script.record}
+        )
+        up = "../" * env.docname.count("/")
+        link = nodes.raw(
+            "",
+            f'<p class="section-script"><a href="{up}{SCRIPTS_DIR}/{html.escape(name)}" '
+            f"download>Download this section as a Python script</a> "
+            f"({script.record['lines']} lines)</p>",
+            format="html",
+        )
+        section.insert(section.index(title) + 1, link)
+
+
+def purge(app: Sphinx, env, docname: str) -> None:
+    for attribute in ("book_slices", "book_scripts"):
+        getattr(env, attribute, {}).pop(docname, None)
+
+
+def merge(app: Sphinx, env, docnames, other) -> None:
+    for attribute in ("book_slices", "book_scripts"):
+        mine = getattr(env, attribute, {})
+        mine.update({d: v for d, v in getattr(other, attribute, {}).items() if d in docnames})
+        setattr(env, attribute, mine)
+
+
+def write_report(app: Sphinx, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    scripts = getattr(app.env, "book_scripts", {})
+    folder = Path(app.outdir) / SCRIPTS_DIR
+    for page_scripts in scripts.values():
+        for script in page_scripts:
+            write_if_changed(folder / script["file"], script["text"])
+    report = {
+        page: {
+            "cells": getattr(app.env, "book_slices", {}).get(page, []),
+            "scripts": [{k: v for k, v in s.items() if k != "text"} for s in scripts.get(page, [])],
+        }
+        for page in sorted(getattr(app.env, "book_slices", {}))
+    }
+    write_if_changed(Path(app.outdir) / SLICES_FILE, json.dumps(report, indent=1, sort_keys=True))
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_transform(CopyWithSetupTransform)
+    app.add_js_file("copy-with-setup.js", loading_method="defer")
+    app.add_css_file("copy-with-setup.css")
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
+    app.connect("build-finished", write_report)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

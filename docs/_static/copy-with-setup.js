@@ -1,0 +1,57 @@
+// "Copy with setup": next to a code cell's copy button, a second button that
+// copies the cell together with the earlier code it needs (its slice, put in
+// a <template> by docs/_ext/copy_with_setup.py). A cell whose slice cannot
+// be offered gets a visible label with the reason instead.
+(function () {
+  "use strict";
+
+  const LABEL = "Copy with setup";
+
+  function addButton(template, block) {
+    const lines = template.dataset.lines;
+    const what = `Copy this cell together with the earlier code it needs (${lines} lines)`;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "copy-with-setup";
+    button.textContent = LABEL;
+    button.title = what;
+    button.setAttribute("aria-label", `${LABEL}: ${what.toLowerCase()}`);
+    button.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(template.content.textContent);
+        button.textContent = "Copied";
+      } catch (error) {
+        button.textContent = "Copy failed";
+      }
+      setTimeout(() => { button.textContent = LABEL; }, 2000);
+    });
+    block.after(button);
+  }
+
+  function addLabel(template, block) {
+    const note = document.createElement("p");
+    note.className = "copy-with-setup-label";
+    note.textContent =
+      `Runs as part of the chapter: ${template.dataset.label}. ` +
+      "Download the chapter's notebook to run it.";
+    block.after(note);
+  }
+
+  function decorate() {
+    for (const template of document.querySelectorAll("template.copy-with-setup")) {
+      const block = template.parentElement.querySelector("div.highlight");
+      if (!block) continue;
+      if (template.dataset.label) {
+        addLabel(template, block);
+      } else if (template.dataset.cells.split(" ").length > 1) {
+        addButton(template, block);  // a cell that needs nothing is its own snippet
+      }
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", decorate);
+  } else {
+    decorate();
+  }
+})();

@@ -1,0 +1,136 @@
+"""One pass that re-runs the built book: every page, every snippet, every section script.
+
+Everything the reproduction checks need is run once, here, in one pool of
+workers (one per CPU), longest jobs first:
+
+* each page's downloadable notebook, with ``jupyter execute`` in a fresh
+  kernel (``test_reproduction.py`` compares every output with the page);
+* each run of cells that verifies "copy with setup" snippets: a snippet's
+  cells in a fresh kernel, where snippets that are prefixes of one another
+  share one run, and snippets that are prefixes of the page's own order are
+  verified by the page's run (``test_copy_with_setup.py``);
+* each section script, with ``python`` in a fresh process.
+
+Seconds per page go to ``test-artifacts/reproduce-runs.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from book_html import ARTIFACTS, execution_records, selected_pages
+from book_reproduction import (
+    Rerun,
+    code_cell_order,
+    fresh_kernel_environment,
+    page_snippets,
+    plan_runs,
+    published_notebook,
+    rerun_page,
+    run_cells,
+    section_scripts,
+)
+from scheduling import Job, run_jobs
+
+SCRIPT_TIMEOUT = 900
+
+
+@dataclass
+class Reproduction:
+    pages: dict[str, Rerun] = field(default_factory=dict)
+    #: (page, cells) -> the run of those cells
+    cell_runs: dict[tuple[str, tuple[int, ...]], Rerun] = field(default_factory=dict)
+    #: (page, script file) -> the finished process
+    scripts: dict[tuple[str, str], subprocess.CompletedProcess] = field(default_factory=dict)
+
+
+def run_script(html_dir: Path, name: str, workdir: Path) -> subprocess.CompletedProcess:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / name).write_bytes((html_dir / "_scripts" / name).read_bytes())
+    return subprocess.run(
+        [sys.executable, name],
+        cwd=workdir,
+        env={**fresh_kernel_environment(workdir), "MPLBACKEND": "agg"},
+        capture_output=True,
+        text=True,
+        timeout=SCRIPT_TIMEOUT,
+        check=False,
+    )
+
+
+def planned_jobs(html_dir: Path, root: Path, pages: list[str]) -> list[Job]:
+    records = execution_records(html_dir)
+    jobs = []
+    for page in pages:
+        slug = page.replace("/", "-")
+        estimate = (records.get(page) or {}).get("runtime") or 0.0
+        jobs.append(
+            Job(
+                ("page", page),
+                lambda p=page, s=slug: rerun_page(html_dir, p, root / s),
+                False,
+                estimate,
+            )
+        )
+        notebook = published_notebook(html_dir, page)
+        order = code_cell_order(notebook)
+        for number, cells in enumerate(plan_runs(page_snippets(html_dir, page), order)):
+            jobs.append(
+                Job(
+                    ("cells", page, cells),
+                    lambda nb=notebook, c=cells, d=root / f"{slug}-run-{number}": run_cells(
+                        nb, c, d
+                    ),
+                    False,
+                    estimate * len(cells) / max(len(order), 1),
+                )
+            )
+        for script in section_scripts(html_dir, page):
+            if script["heavy"] or script["incomplete"]:
+                continue
+            workdir = root / f"{slug}-{script['file']}"
+            jobs.append(
+                Job(
+                    ("script", page, script["file"]),
+                    lambda n=script["file"], d=workdir: run_script(html_dir, n, d),
+                    False,
+                    estimate * len(script["cells"]) / max(len(order), 1),
+                )
+            )
+    return jobs
+
+
+@pytest.fixture(scope="session")
+def reproduction(built_html, tmp_path_factory) -> Reproduction:
+    """Run every page, snippet and script of the selected pages once."""
+    root = tmp_path_factory.mktemp("reproduction")
+    outcomes = run_jobs(planned_jobs(built_html, root, selected_pages()), os.cpu_count() or 1)
+    result = Reproduction()
+    seconds: dict[str, dict] = {}
+    for outcome in outcomes:
+        kind, page, *rest = outcome.name
+        record = seconds.setdefault(page, {"seconds": 0.0, "runs": 0, "succeeded": True})
+        record["seconds"] = round(record["seconds"] + outcome.seconds, 2)
+        record["runs"] += 1
+        if kind == "page":
+            result.pages[page] = outcome.value
+            record["page_seconds"] = round(outcome.seconds, 2)
+            record["succeeded"] = outcome.value.returncode == 0
+        elif kind == "cells":
+            result.cell_runs[page, rest[0]] = outcome.value
+        else:
+            result.scripts[page, rest[0]] = outcome.value
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "reproduce-runs.json").write_text(json.dumps(seconds, indent=1, sort_keys=True))
+    return result
+
+
+@pytest.fixture(scope="session")
+def reruns(reproduction) -> dict[str, Rerun]:
+    return reproduction.pages

@@ -1,0 +1,119 @@
+"""Every "copy with setup" snippet, run on its own in a fresh kernel, prints what the page shows.
+
+A snippet is a cell with the earlier cells it needs (``docs/_ext/cell_slices.py``),
+as the page's second copy button copies it. Each offered snippet runs in a
+fresh kernel in an empty folder, as a reader who pastes it into a new
+notebook would, and the output of its last cell is compared with the page
+(timing cells aside; a cell tagged raises-exception must raise). Snippets
+that are prefixes of one another share a run; snippets made of the first
+cells of the page, in order, are verified by the page's own re-run (see
+``conftest.py``). Each section's script runs with ``python`` in a fresh
+process. ``test-artifacts/snippets.json`` counts, per page, what was
+verified and what the page labels instead, with the reasons.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+from book_html import ARTIFACTS, selected_pages
+from book_reproduction import (
+    code_cell_order,
+    page_snippets,
+    published_notebook,
+    section_scripts,
+    snippet_problems,
+    stderr_without_native_logs,
+)
+from cell_slices import Cell, Slice, slice_source
+
+PAGES = selected_pages()
+#: Of all code cells, the share whose snippet must be offered and verified.
+VERIFIED_SHARE = 0.9
+MEDIAN_LINES = 15
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_shown_code_cell_has_a_snippet_or_a_label(page, built_html):
+    notebook = published_notebook(built_html, page)
+    snippets = {s.cell: s for s in page_snippets(built_html, page)}
+    assert set(snippets) == set(code_cell_order(notebook))
+    for snippet in snippets.values():
+        cells = [Cell(notebook.cells[i].source) for i in snippet.cells]
+        expected = slice_source(cells, Slice(list(range(len(cells)))))
+        assert snippet.text == expected, f"{page}: cell {snippet.cell}'s snippet is not its cells"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_offered_snippet_reproduces_its_cell_on_its_own(page, built_html, reproduction):
+    notebook = published_notebook(built_html, page)
+    order = code_cell_order(notebook)
+    problems = []
+    for snippet in page_snippets(built_html, page):
+        if not snippet.offered or order[: len(snippet.cells)] == snippet.cells:
+            continue  # labelled, or verified by the page's own run (test_reproduction.py)
+        runs = [
+            run
+            for (p, cells), run in reproduction.cell_runs.items()
+            if p == page and cells[: len(snippet.cells)] == snippet.cells
+        ]
+        assert runs, f"{page}: no run verifies the snippet of cell {snippet.cell}"
+        problems += snippet_problems(notebook, snippet, runs[0])
+    assert problems == [], f"{page}:\n" + "\n\n".join(problems)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_section_script_runs_in_a_fresh_process(page, built_html, reproduction):
+    notebook = published_notebook(built_html, page)
+    problems = []
+    for script in section_scripts(built_html, page):
+        result = reproduction.scripts.get((page, script["file"]))
+        if result is None:
+            continue  # heavy or incomplete: labelled on the page, counted in the report
+        if result.returncode != 0:
+            problems.append(
+                f"{script['file']} failed:\n{stderr_without_native_logs(result.stderr)[-2000:]}"
+            )
+            continue
+        for index in script["cells"]:
+            cell = notebook.cells[index]
+            if "timing" in cell.get("metadata", {}).get("tags", []):
+                continue
+            printed = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+            if printed.strip() and printed.strip() not in result.stdout:
+                problems.append(f"{script['file']}: cell {index}'s printed output is missing")
+    assert problems == [], f"{page}:\n" + "\n".join(problems)
+
+
+def test_nearly_every_cell_has_a_verified_snippet_and_snippets_are_short(built_html):
+    report, lines, offered, total = {}, [], 0, 0
+    for page in PAGES:
+        snippets = page_snippets(built_html, page)
+        labelled = [s for s in snippets if not s.offered]
+        report[page] = {
+            "cells": len(snippets),
+            "offered": len(snippets) - len(labelled),
+            "labelled": {str(s.cell): s.label for s in labelled},
+            "median_lines": statistics.median([len(s.text.splitlines()) for s in snippets]),
+            "scripts": len(section_scripts(built_html, page)),
+        }
+        lines += [len(s.text.splitlines()) for s in snippets]
+        offered += len(snippets) - len(labelled)
+        total += len(snippets)
+    summary = {
+        "cells": total,
+        "offered_and_verified": offered,
+        "share": round(offered / total, 3),
+        "median_lines": statistics.median(lines),
+        "largest_lines": max(lines),
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "snippets.json").write_text(
+        json.dumps({"summary": summary, "pages": report}, indent=1)
+    )
+    if len(PAGES) < 5:
+        pytest.skip("the share is a property of the whole book")
+    assert summary["share"] >= VERIFIED_SHARE, summary
+    assert summary["median_lines"] <= MEDIAN_LINES, summary
