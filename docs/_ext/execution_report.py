@@ -23,6 +23,7 @@ from pathlib import Path
 
 from book_common import WARNING_TYPE
 from docutils import nodes
+from execution_scheduler import failed_pages
 from myst_nb.sphinx_ import NbMetadataCollector
 from sphinx.application import Sphinx
 from sphinx.util import logging
@@ -95,7 +96,9 @@ def reread_failed(app: Sphinx, env, added, changed, removed) -> list[str]:
 def finish(app: Sphinx, exception) -> None:
     if exception is not None:
         return
-    failed = [d for d in app.env.all_docs if failed_execution(app.env, d)]
+    failed = sorted(
+        {d for d in app.env.all_docs if failed_execution(app.env, d)} | set(failed_pages(app.env))
+    )
     if failed:
         LOGGER.error(f"{len(failed)} chapter(s) failed to execute: {', '.join(sorted(failed))}")
         app.statuscode = 1

@@ -15,8 +15,10 @@ reads the pages MyST-NB finds every one of them there.
   writer working on one chapter: other pages come from the cache if they
   are there and are otherwise left out (rendered without outputs, and read
   again by the next build).
-* A page that fails here is left to MyST-NB, which runs it again and reports
-  the failure as usual (see ``execution_report``).
+* A page that fails here is reported here, naming the page, the cell and
+  the error (``chapters/x.md:42: code cell 3 raised ZeroDivisionError: ...``),
+  and is not executed again by MyST-NB: it renders without outputs, the
+  build fails (``execution_report``), and the next build runs it again.
 
 What ran is written to ``execution-runs.json`` next to the HTML folder (page,
 seconds, alone or alongside which pages), and each page's record in the
@@ -114,9 +116,8 @@ def execute(page: PageNotebook):
             allow_errors=page.config.execution_allow_errors,
             timeout=page.config.execution_timeout,
             meta_override=True,
-            # Each cell's start and end in its metadata: what a cell costs is
-            # worth knowing when deciding which snippets to offer.
-            record_timing=True,
+            # No record_timing: jupyter-cache hashes every cell's metadata, and
+            # timing metadata would make the cached notebook miss MyST-NB's.
         )
 
 
@@ -177,12 +178,51 @@ def plan(app: Sphinx, env: BuildEnvironment, docnames: list[str]):
     return cache, to_run, left_out
 
 
-def leave_out(env: BuildEnvironment, pages: list[PageNotebook]) -> None:
+def leave_out(
+    env: BuildEnvironment,
+    pages: list[PageNotebook],
+    why: str = "not in execution_only or the cache",
+) -> None:
     """Tell MyST-NB not to execute these pages in this build."""
+    if not pages:
+        return
     patterns = [*env.mystnb_config.execution_excludepatterns, *(str(p.path) for p in pages)]
     env.mystnb_config = env.mystnb_config.copy(execution_excludepatterns=patterns)
     for page in pages:
-        LOGGER.info(f"{page.docname}: left out (not in execution_only, not in the cache)")
+        LOGGER.info(f"{page.docname}: not executed by MyST-NB ({why})")
+
+
+def culprit(notebook) -> tuple[int, object] | None:
+    """The code cell that raised (it holds an error output), else the first that did not run."""
+    cells = [(i, c) for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
+    for index, cell in cells:
+        if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
+            return index, cell
+    for index, cell in cells:
+        if cell.get("execution_count") is None:
+            return index, cell
+    return None
+
+
+def report_failure(page: PageNotebook, result) -> str:
+    """Warn naming the page, the cell and the error; return the one-line description."""
+    found = culprit(result.nb)
+    if found is None:
+        message = f"execution failed with {type(result.err).__name__}"
+        LOGGER.warning(message, location=page.docname, type=WARNING_TYPE, subtype="execution")
+        return message
+    index, cell = found
+    if type(result.err).__name__ == "CellTimeoutError":
+        verb = f"timed out after {page.config.execution_timeout} s (nb_execution_timeout)"
+    else:
+        error = next(o for o in cell.outputs if o.get("output_type") == "error")
+        verb = f"raised {error.ename}: {error.evalue}"
+    lines = cell.source.strip().splitlines()
+    message = f"code cell {index} {verb}; it starts with: {lines[0] if lines else ''!r}"
+    source_map = result.nb.metadata.get("source_map") or []
+    line = source_map[index] + 1 if index < len(source_map) else None
+    LOGGER.warning(message, location=(page.docname, line), type=WARNING_TYPE, subtype="execution")
+    return message
 
 
 def execute_outdated(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
@@ -192,6 +232,7 @@ def execute_outdated(app: Sphinx, env: BuildEnvironment, docnames: list[str]) ->
     cache, to_run, left_out = plan(app, env, docnames)
     leave_out(env, left_out)
     runs: dict[str, dict] = {}
+    failed: list[PageNotebook] = []
     if to_run:
         workers = app.config.execution_workers or os.cpu_count() or 1
         pages = {page.docname: page for page in to_run}
@@ -209,7 +250,8 @@ def execute_outdated(app: Sphinx, env: BuildEnvironment, docnames: list[str]) ->
                 "alongside": outcome.alongside,
             }
             if result.err is not None:
-                LOGGER.info(f"{outcome.name}: failed; MyST-NB runs it again to report where")
+                info[outcome.name] = {"failed": report_failure(page, result)}
+                failed.append(page)
                 return
             info[outcome.name] = store(cache, page, outcome)
             company = f" alongside {', '.join(outcome.alongside)}" if outcome.alongside else ""
@@ -225,6 +267,7 @@ def execute_outdated(app: Sphinx, env: BuildEnvironment, docnames: list[str]) ->
             for page in to_run
         ]
         run_jobs(jobs, workers, on_start=started, on_done=done)
+    leave_out(env, failed, why="its execution failed")
     write_runs(app, runs)
 
 
@@ -235,12 +278,19 @@ def write_runs(app: Sphinx, runs: dict) -> None:
 
 
 def reread_left_out(app: Sphinx, env: BuildEnvironment, added, changed, removed) -> list[str]:
-    """Pages left out last time are read (and so executed) again."""
+    """Pages left out or failed last time are read (and so executed) again."""
     return sorted(
         d
         for d, record in execution_info(env).items()
-        if record.get("left_out") and d in env.found_docs and d not in changed
+        if (record.get("left_out") or record.get("failed"))
+        and d in env.found_docs
+        and d not in changed
     )
+
+
+def failed_pages(env: BuildEnvironment) -> list[str]:
+    """Pages whose execution failed in this build's scheduler."""
+    return sorted(d for d, record in execution_info(env).items() if record.get("failed"))
 
 
 def setup(app: Sphinx) -> dict:

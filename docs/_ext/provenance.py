@@ -51,6 +51,12 @@ def doc_link(docname: str) -> addnodes.pending_xref:
 
 def stamp(config: Config, execution: dict) -> nodes.container:
     box = nodes.container(classes=["version-stamp"])
+    if execution.get("failed"):
+        box += nodes.paragraph(
+            text=f"This page failed to execute in this build ({execution['failed']}), "
+            "so it shows no outputs."
+        )
+        return box
     if execution.get("left_out"):
         box += nodes.paragraph(
             text="This page was left out of this build of selected chapters: it was not "

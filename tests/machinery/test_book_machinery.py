@@ -135,6 +135,9 @@ def book(cold_book, tmp_path) -> Book:
 def test_cold_build_executes_every_notebook_chapter(cold):
     assert cold.executed == CHAPTERS
     assert all(run["succeeded"] for run in cold.runs.values())
+    # MyST-NB then finds every page in the cache: it executes nothing itself.
+    assert "Executing notebook" not in cold.log
+    assert cold.log.count("Using cached notebook") == len(CHAPTERS)
 
 
 def test_adjacent_tagged_cells_become_one_synced_tab_set(cold):

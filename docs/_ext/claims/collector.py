@@ -103,8 +103,8 @@ class ClaimsCollector(EnvironmentCollector):
 def check_evidence(app: Sphinx, docname: str, markers: list[Marker], doctree) -> None:
     """Warn where a demo or measure claim's section shows no executed output."""
     execution = getattr(app.env, "book_execution", {}).get(docname, {})
-    if execution.get("left_out"):
-        return  # a partial build did not execute this page: nothing to check
+    if execution.get("left_out") or execution.get("failed"):
+        return  # the page was not executed in this build: nothing to check
     claims = app.env.book_claims_file.claims
     boxes = {box["ids"][0]: box for box in doctree.findall(nodes.admonition) if "claim_id" in box}
     for marker in markers:
