@@ -17,7 +17,9 @@ leaving one out:
   ``weights[0] = 1``), deletes one, or calls one of its methods as a
   statement (``optimizer.step()``, ``losses.append(x)``), whose result is
   thrown away, which is what in-place methods look like. A later cell that
-  uses the name needs every earlier cell that defined or modified it;
+  uses the name needs every earlier cell that defined or modified it.
+  Modules are the exception: ``torch.manual_seed(0)`` as a statement does
+  not tie every later cell that uses ``torch`` to this one;
 * a star import (``from x import *``) may define anything: every later cell
   needs it;
 * a cell tagged ``raises-exception`` stops part-way, so no other cell's
@@ -66,6 +68,8 @@ class CellNames:
     """What a cell binds, reads, and may change in place."""
 
     defines: set[str] = field(default_factory=set)
+    #: The names the cell binds by importing them (modules, mostly).
+    imports: set[str] = field(default_factory=set)
     uses: set[str] = field(default_factory=set)
     modifies: set[str] = field(default_factory=set)
     star_import: bool = False
@@ -134,6 +138,7 @@ class NameCollector(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self.bind(alias.asname or alias.name)
+            self.names.imports.add((alias.asname or alias.name).split(".")[0])
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         for alias in node.names:
@@ -141,6 +146,7 @@ class NameCollector(ast.NodeVisitor):
                 self.names.star_import = True
             else:
                 self.bind(alias.asname or alias.name)
+                self.names.imports.add(alias.asname or alias.name)
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.bind(node.name)
@@ -287,6 +293,12 @@ def any_definer(names: list[CellNames], cells: list[Cell], name: str, before: in
 
 def all_slices(cells: list[Cell]) -> list[Slice]:
     names = [cell_names(cell.source) for cell in cells]
+    # Calling a module's function as a statement (torch.manual_seed(0)) is not
+    # taken for changing an object: a snippet that needs such global state
+    # says so itself (the reproduction tests tell when it does not).
+    imported = set().union(*(n.imports for n in names)) if names else set()
+    for cell in names:
+        cell.modifies -= imported
     return [slice_of(cells, i, names) for i in range(len(cells))]
 
 

@@ -135,3 +135,26 @@ def pin_threads(
             tf.config.threading.get_intra_op_parallelism_threads()
         )
     return settings
+
+
+def prepare_chapter(seed: int = 0, threads: int = 1) -> str:
+    """Everything a chapter's first cell does, in one call; return a one-line summary.
+
+    Keeps TensorFlow's C++ log lines quiet (before TensorFlow loads), pins
+    each framework to ``threads`` intra-op threads (so that sums, and so the
+    printed digits, do not depend on the machine's core count), and seeds
+    every random source with ``seed``. Threads come first: TensorFlow fixes
+    its thread pool when its runtime starts.
+
+    >>> prepare_chapter(seed=0, threads=1)
+    'seed 0; intra-op threads: torch 1, tensorflow 1'
+    """
+    from companion.quiet import quiet_tensorflow_logs
+
+    _check_seed(seed)
+    check_int("threads", threads, minimum=1)
+    quiet_tensorflow_logs()
+    pinned = pin_threads(threads)
+    seed_everything(seed)
+    counts = ", ".join(f"{name} {count}" for name, count in pinned.items())
+    return f"seed {seed}; intra-op threads: {counts}"

@@ -86,3 +86,8 @@ def test_magics_are_skipped_and_unparsable_cells_are_needed_by_all():
 def test_the_snippet_joins_the_cells_in_order():
     cells = [Cell("a = 1\n"), Cell("b = 2"), Cell("print(a)")]
     assert slice_source(cells, slice_of(cells, 2)) == "a = 1\n\nprint(a)\n"
+
+
+def test_a_module_function_called_as_a_statement_ties_no_later_cell_to_it():
+    slices = indices("import torch", "torch.manual_seed(0)", "print(torch.ones(2))")
+    assert slices[2] == [0, 2]
