@@ -35,10 +35,10 @@ def torch_residual_cnn(seed: int = 0):
     class ResidualCNN(nn.Module):
         def __init__(self):
             super().__init__()
-            self.stem = nn.Conv2d(1, 8, 3, padding=1)
-            self.norm = nn.BatchNorm2d(8)
-            self.block = nn.Conv2d(8, 8, 3, padding=1)
-            self.head = nn.Linear(8, 10)
+            self.stem = nn.Conv2d(1, 16, 3, padding=1)
+            self.norm = nn.BatchNorm2d(16)
+            self.block = nn.Conv2d(16, 16, 3, padding=1)
+            self.head = nn.Linear(16, 10)
 
         def forward(self, x):
             y = torch.relu(self.norm(self.stem(x)))
@@ -50,18 +50,24 @@ def torch_residual_cnn(seed: int = 0):
 
 
 def keras_residual_cnn(seed: int = 0):
-    """The same architecture as a Keras functional model (channels last)."""
+    """The same architecture as a Keras functional model (channels last).
+
+    Its BatchNormalization is given PyTorch's momentum and epsilon, so that
+    the two models also train alike (see the porting chapter).
+    """
     import keras
     from keras import layers
 
     keras.utils.set_random_seed(seed)
-    inputs = keras.Input((8, 8, 1))
-    y = layers.Conv2D(8, 3, padding="same")(inputs)
-    y = layers.ReLU()(layers.BatchNormalization()(y))
-    y = layers.ReLU()(
-        layers.Add()([y, layers.Conv2D(8, 3, padding="same")(y)])
-    )
-    outputs = layers.Dense(10)(layers.GlobalAveragePooling2D()(y))
+    inputs = keras.Input((8, 8, 1), name="images")
+    y = layers.Conv2D(16, 3, padding="same", name="stem")(inputs)
+    y = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="norm")(y)
+    y = layers.ReLU(name="relu")(y)
+    block = layers.Conv2D(16, 3, padding="same", name="block")(y)
+    y = layers.Add(name="residual")([y, block])
+    y = layers.ReLU(name="relu_out")(y)
+    y = layers.GlobalAveragePooling2D(name="pool")(y)
+    outputs = layers.Dense(10, name="head")(y)
     return keras.Model(inputs, outputs, name="residual_cnn")
 
 
@@ -92,9 +98,9 @@ def keras_gru_classifier(seed: int = 0):
     keras.utils.set_random_seed(seed)
     return keras.Sequential(
         [
-            keras.Input((8, 8)),
-            keras.layers.GRU(16),
-            keras.layers.Dense(10),
+            keras.Input((8, 8), name="rows"),
+            keras.layers.GRU(16, name="gru"),
+            keras.layers.Dense(10, name="head"),
         ],
         name="gru_classifier",
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 
 import numpy as np
 
@@ -173,7 +174,9 @@ def _torch_conv(kernel, images, **settings):
     import torch
     import torch.nn.functional as F
 
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # PyTorch notes that "same" with an even kernel pads a copy: expected.
+        warnings.filterwarnings("ignore", "Using padding='same'", UserWarning)
         return F.conv2d(
             torch.from_numpy(images), torch.from_numpy(kernel), **settings
         ).numpy()
@@ -229,6 +232,25 @@ def same_padding_stride_two(size: int = 8, seed: int = 0) -> Measured:
             "PyTorch padding='same' with stride 2": refused,
         },
     )
+
+
+def same_padding_stride_one(kernels=(3, 4), seed: int = 0) -> dict[int, float]:
+    """``padding="same"`` at stride 1 in both frameworks: kernel size -> relative difference."""
+    import keras
+
+    rng = np.random.default_rng(seed)
+    images = rng.normal(size=(2, 3, 8, 8)).astype(np.float32)
+    last = images.transpose(0, 2, 3, 1)
+    result = {}
+    for size in kernels:
+        kernel = rng.normal(size=(4, 3, size, size)).astype(np.float32)
+        expected = _torch_conv(kernel, images, padding="same")
+        conv = keras.layers.Conv2D(4, size, padding="same", use_bias=False)
+        conv.build(last.shape)
+        conv.kernel.assign(kernel.transpose(2, 3, 1, 0))  # OIHW -> HWIO
+        got = np.asarray(conv(last)).transpose(0, 3, 1, 2)
+        result[size] = relative_difference(expected, got)
+    return result
 
 
 def _weights(

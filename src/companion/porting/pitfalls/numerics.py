@@ -33,6 +33,11 @@ def _torch_resize(images, size, **settings):
     return resized.numpy()
 
 
+def _row(images) -> list[float]:
+    """The first row of the first image, rounded to 4 places."""
+    return [round(float(v), 4) for v in images[0, 0, 0]]
+
+
 def interpolation(seed: int = 0) -> Measured:
     """Bilinear upsampling 2x2 -> 4x4: ``align_corners=True`` against ``tf.image.resize``.
 
@@ -52,9 +57,9 @@ def interpolation(seed: int = 0) -> Measured:
         naive=relative_difference(expected, naive),
         fixed=relative_difference(expected, fixed),
         details={
-            "first row, tf.image.resize": expected[0, 0, 0].round(4).tolist(),
-            "first row, align_corners=True": naive[0, 0, 0].round(4).tolist(),
-            "first row, align_corners=False": fixed[0, 0, 0].round(4).tolist(),
+            "first row, tf.image.resize": _row(expected),
+            "first row, align_corners=True": _row(naive),
+            "first row, align_corners=False": _row(fixed),
             "downsampling 8 -> 3 with antialias in both": relative_difference(
                 _tf_resize(large, (3, 3), antialias=True),
                 _torch_resize(large, (3, 3), antialias=True),

@@ -152,7 +152,11 @@ class _GraphBuilder:
         import torch
 
         layout = input_layout(model, tensor, array.ndim)
-        name = self.unique(identifier(tensor.name or f"input_{index}"))
+        # keras.Input names its tensors by a process-wide counter: use the
+        # input's position instead, so that the code reads the same every run.
+        counted = re.fullmatch(r"keras_tensor(_\d+)?", tensor.name or "")
+        given = None if counted else tensor.name
+        name = self.unique(identifier(given or f"input_{index}"))
         node = self.graph.placeholder(name)
         example = torch.from_numpy(
             to_torch_array(np.ascontiguousarray(array), layout)
