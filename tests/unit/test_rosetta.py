@@ -161,3 +161,16 @@ def test_the_command_line_writes_both_files(tmp_path, capsys):
     assert main(["--out", str(tmp_path / "out")]) == 0
     assert f"{len(ROWS)} operations" in capsys.readouterr().out
     assert {p.name for p in (tmp_path / "out").iterdir()} == {"rosetta.csv", "rosetta.json"}
+
+
+def test_numpy_spellings_are_run_with_only_the_prefix_swapped():
+    from companion.rosetta.spelling import FAILS, OTHER, WORKS, count_outcomes, numpy_spelling
+
+    names = ("sum of everything", "reversed rows by slicing")
+    outcomes = numpy_spelling([row for row in ROWS if row.name in names])
+    assert outcomes["pytorch"]["sum of everything"] == WORKS  # torch.sum(x)
+    assert outcomes["keras"]["sum of everything"] == WORKS  # ops.sum(x)
+    assert outcomes["tensorflow"]["sum of everything"] == FAILS  # no tf.sum
+    assert outcomes["pytorch"]["reversed rows by slicing"] == FAILS  # no negative steps
+    assert outcomes["tensorflow"]["reversed rows by slicing"] == WORKS
+    assert count_outcomes(outcomes)["pytorch"] == {WORKS: 1, OTHER: 0, FAILS: 1}

@@ -92,10 +92,14 @@ def _row_html(operation: str, by_library: dict, reference: str | None) -> str:
     cells = "".join(
         _cell_html(by_library[library], reference) for library in LIBRARIES
     )
-    note = f"<td>{escape(first.note)}</td>"
+    note = (
+        f'<span class="rosetta-note">{escape(first.note)}</span>'
+        if first.note
+        else ""
+    )
     return (
         f'<tr data-group="{escape(first.group)}" {verdicts}>'
-        f'<th scope="row">{escape(operation)}</th>{cells}{note}</tr>'
+        f'<th scope="row">{escape(operation)}{note}</th>{cells}</tr>'
     )
 
 
@@ -156,7 +160,7 @@ def render_table(
             _row_html(name, by_library, references.get(name))
             for name, by_library in operations.items()
         )
-        title = f'<tr class="rosetta-group"><th colspan="6" scope="rowgroup">{escape(group)}</th></tr>'
+        title = f'<tr class="rosetta-group"><th colspan="5" scope="rowgroup">{escape(group)}</th></tr>'
         bodies.append(
             f'<tbody data-group="{escape(group)}">{title}{rows}</tbody>'
         )
@@ -166,7 +170,7 @@ def render_table(
         f"{_controls(count)}{downloads}"
         '<div class="rosetta-scroll" role="region" aria-label="The Rosetta table" tabindex="0">'
         '<table class="rosetta-table">'
-        f'<thead><tr><th scope="col">operation</th>{header}<th scope="col">note</th></tr></thead>'
+        f'<thead><tr><th scope="col">operation</th>{header}</tr></thead>'
         f"{''.join(bodies)}</table></div></div>"
     )
 
@@ -196,7 +200,7 @@ def render_summary(summary: dict) -> str:
             numbers = "".join(f"<td>{count}</td>" for count in counts)
             rows.append(f'<tr><th scope="row">{chip}</th>{numbers}</tr>')
     return (
-        '<table class="rosetta-summary">'
+        '<div class="rosetta"><table class="rosetta-summary">'
         f'<thead><tr><th scope="col">verdict</th>{header}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
