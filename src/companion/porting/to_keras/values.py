@@ -125,5 +125,9 @@ def as_array(parameter) -> np.ndarray:
 
 
 def per_axis(value, size: int) -> tuple:
-    """``3`` -> ``(3, 3)``; a tuple stays as it is."""
+    """``3`` -> ``(3, 3)``; a tuple stays as it is.
+
+    >>> per_axis(3, 2), per_axis((1, 2), 2)
+    ((3, 3), (1, 2))
+    """
     return tuple(value) if isinstance(value, tuple | list) else (value,) * size

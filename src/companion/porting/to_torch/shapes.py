@@ -69,7 +69,11 @@ def permute(site, layer, x):
 
 
 def _per_axis_pairs(value) -> tuple:
-    """``(1, 2)`` for one axis, ``((1, 2), (0, 1))`` for two: always a tuple of pairs."""
+    """``(1, 2)`` for one axis, ``((1, 2), (0, 1))`` for two: always a tuple of pairs.
+
+    >>> _per_axis_pairs((1, 2)), _per_axis_pairs(((1, 2), (0, 1)))
+    (((1, 2),), ((1, 2), (0, 1)))
+    """
     return value if isinstance(value[0], tuple | list) else (value,)
 
 

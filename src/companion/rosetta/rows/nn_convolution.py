@@ -13,7 +13,7 @@ ROWS = (
         "F.conv2d(img, k)",
         "tf.nn.conv2d(img, k, 1, 'VALID')",
         "ops.conv(img, k)",
-        note="all four cross-correlate (no kernel flip)",
+        note="all three cross-correlate: the kernel is not flipped",
         layout="image",
         reference="ref.conv2d(img, k)",
     ),
