@@ -44,6 +44,7 @@ extensions = [
     "stream_merging",
     "timing_outputs",
     "reader_affordances",
+    "page_files",
     "sphinx_sitemap",
     "sphinxext.opengraph",
     "notfound.extension",
@@ -153,6 +154,8 @@ html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = ["_static"]
 html_css_files = ["book.css", "reader.css"]
+# A page's own script and style, loaded by that page only (see _ext/page_files.py).
+page_static_files = {"appendix/rosetta": ["rosetta.css", "rosetta.js"]}
 html_math_renderer = "mathml"
 html_last_updated_fmt = None
 html_copy_source = True

@@ -1,0 +1,138 @@
+"""Comparison and logic: comparisons, boolean algebra, finiteness, bitwise."""
+
+from companion.rosetta.rows.labels import LOGIC, RAISES
+from companion.rosetta.table import Row
+
+GROUP = LOGIC
+
+ROWS = (
+    Row(GROUP, "equal", "x == y", "x == y", "x == y", "ops.equal(x, y)"),
+    Row(
+        GROUP, "not equal", "x != y", "x != y", "x != y", "ops.not_equal(x, y)"
+    ),
+    Row(GROUP, "less", "x < y", "x < y", "x < y", "ops.less(x, y)"),
+    Row(
+        GROUP,
+        "less or equal",
+        "x <= y",
+        "x <= y",
+        "x <= y",
+        "ops.less_equal(x, y)",
+    ),
+    Row(GROUP, "greater", "x > y", "x > y", "x > y", "ops.greater(x, y)"),
+    Row(
+        GROUP,
+        "greater or equal",
+        "x >= y",
+        "x >= y",
+        "x >= y",
+        "ops.greater_equal(x, y)",
+    ),
+    Row(
+        GROUP,
+        "logical and",
+        "np.logical_and(b, c)",
+        "torch.logical_and(b, c)",
+        "tf.logical_and(b, c)",
+        "ops.logical_and(b, c)",
+    ),
+    Row(
+        GROUP,
+        "logical or",
+        "np.logical_or(b, c)",
+        "torch.logical_or(b, c)",
+        "tf.logical_or(b, c)",
+        "ops.logical_or(b, c)",
+    ),
+    Row(
+        GROUP,
+        "logical xor",
+        "np.logical_xor(b, c)",
+        "torch.logical_xor(b, c)",
+        "tf.math.logical_xor(b, c)",
+        "ops.logical_xor(b, c)",
+    ),
+    Row(
+        GROUP,
+        "logical not",
+        "np.logical_not(b)",
+        "torch.logical_not(b)",
+        "tf.logical_not(b)",
+        "ops.logical_not(b)",
+    ),
+    Row(GROUP, "& on booleans", "b & c", "b & c", "b & c", "b & c"),
+    Row(GROUP, "~ on booleans", "~b", "~b", "~b", "~b"),
+    Row(
+        GROUP,
+        "is infinite",
+        "np.isinf(x / 0)",
+        "torch.isinf(x / 0)",
+        "tf.math.is_inf(x / 0)",
+        "ops.isinf(ops.divide(x, 0))",
+    ),
+    Row(
+        GROUP,
+        "is finite",
+        "np.isfinite(np.log(x))",
+        "torch.isfinite(torch.log(x))",
+        "tf.math.is_finite(tf.math.log(x))",
+        "ops.isfinite(ops.log(x))",
+    ),
+    Row(
+        GROUP,
+        "all close",
+        "np.allclose(x, x + 1e-7)",
+        "torch.allclose(x, x + 1e-7)",
+        None,
+        "ops.all(ops.isclose(x, x + 1e-7))",
+    ),
+    Row(
+        GROUP,
+        "arrays equal",
+        "np.array_equal(x, x)",
+        "torch.equal(x, x)",
+        "tf.reduce_all(x == x)",
+        "ops.all(ops.equal(x, x))",
+    ),
+    Row(
+        GROUP,
+        "bitwise and of ints",
+        "np.bitwise_and(i, j)",
+        "torch.bitwise_and(i, j)",
+        "tf.bitwise.bitwise_and(i, j)",
+        "ops.bitwise_and(i, j)",
+    ),
+    Row(
+        GROUP,
+        "sign bit set",
+        "np.signbit(x)",
+        "torch.signbit(x)",
+        "x < 0",
+        "ops.signbit(x)",
+    ),
+    Row(
+        GROUP,
+        "elementwise maximum of bools",
+        "np.maximum(b, c)",
+        "torch.maximum(b, c)",
+        None,
+        "ops.maximum(b, c)",
+        expect={"keras": RAISES},
+    ),
+    Row(
+        GROUP,
+        "is NaN",
+        "np.isnan(x)",
+        "torch.isnan(x)",
+        "tf.math.is_nan(x)",
+        "ops.isnan(x)",
+    ),
+    Row(
+        GROUP,
+        "float equality with tolerance",
+        "np.isclose(x, x + 1e-7)",
+        "torch.isclose(x, x + 1e-7)",
+        None,
+        "ops.isclose(x, x + 1e-7)",
+    ),
+)

@@ -1,0 +1,102 @@
+"""Normalization, attention, embeddings, one-hot, dropout."""
+
+from companion.rosetta.rows.labels import DTYPE, NORMALIZATION, SEMANTICS
+from companion.rosetta.table import Row
+
+GROUP = NORMALIZATION
+
+ROWS = (
+    Row(
+        GROUP,
+        "cosine similarity of rows",
+        "np.sum(x * y, 1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))",
+        "F.cosine_similarity(x, y, dim=1)",
+        "tf.reduce_sum(tf.math.l2_normalize(x, 1) * tf.math.l2_normalize(y, 1), 1)",
+        "ops.sum(ops.normalize(x, 1) * ops.normalize(y, 1), 1)",
+    ),
+    Row(
+        GROUP,
+        "L2-normalize rows",
+        "x / np.linalg.norm(x, axis=1, keepdims=True)",
+        "F.normalize(x, dim=1)",
+        "tf.math.l2_normalize(x, axis=1)",
+        "ops.normalize(x, axis=1)",
+    ),
+    Row(
+        GROUP,
+        "layer normalization",
+        None,
+        "F.layer_norm(x, (4,), gamma, beta, eps=1e-5)",
+        "mean, var = tf.nn.moments(x, [-1], keepdims=True)\n(x - mean) / tf.sqrt(var + 1e-5) * gamma + beta",
+        "ops.layer_normalization(x, gamma, beta, epsilon=1e-5)",
+        reference="ref.layer_norm(x, gamma, beta, 1e-5)",
+    ),
+    Row(
+        GROUP,
+        "layer normalization, default epsilon",
+        None,
+        "F.layer_norm(0.1 * x, (4,))",
+        "tf.keras.layers.LayerNormalization()(0.1 * x)",
+        "ops.layer_normalization(0.1 * x)",
+        expect={"tensorflow": SEMANTICS, "keras": SEMANTICS},
+        note="epsilon: PyTorch 1e-5, keras.layers.LayerNormalization 1e-3, keras.ops.layer_normalization backend.epsilon() = 1e-7 (inputs of variance ~0.01)",
+        reference="ref.layer_norm(0.1 * x, np.ones(4, np.float32), 0, 1e-5)",
+    ),
+    Row(
+        GROUP,
+        "batch normalization, inference",
+        None,
+        "F.batch_norm(img, mu, var3, training=False, eps=1e-5)",
+        "tf.nn.batch_normalization(img, mu, var3, None, None, 1e-5)",
+        "ops.batch_normalization(img, mu, var3, axis=-1, epsilon=1e-5)",
+        layout="image",
+        reference="ref.batch_norm_inference(img, mu, var3, 1e-5)",
+    ),
+    Row(
+        GROUP,
+        "one-hot",
+        "np.eye(4, dtype=np.float32)[t]",
+        "F.one_hot(t, 4)",
+        "tf.one_hot(t, 4)",
+        "ops.one_hot(t, 4)",
+        expect={"pytorch": DTYPE},
+        note="F.one_hot returns int64",
+    ),
+    Row(
+        GROUP,
+        "embedding lookup",
+        "x[idx]",
+        "F.embedding(idx, x)",
+        "tf.nn.embedding_lookup(x, idx)",
+        "ops.take(x, idx, axis=0)",
+    ),
+    Row(
+        GROUP,
+        "scaled dot-product attention",
+        None,
+        "F.scaled_dot_product_attention(q, kv, kv)",
+        "tf.matmul(tf.nn.softmax(tf.matmul(q, kv, transpose_b=True) / 8 ** 0.5), kv)",
+        "ops.dot_product_attention(q[:, :, None], kv[:, :, None], kv[:, :, None])[:, :, 0]",
+        note="keras.ops wants (batch, time, heads, depth)",
+        reference="ref.attention(q, kv, kv)",
+    ),
+    Row(
+        GROUP,
+        "causal self-attention",
+        None,
+        "F.scaled_dot_product_attention(q, q, q, is_causal=True)",
+        "s = tf.matmul(q, q, transpose_b=True) / 8 ** 0.5\ns = tf.where(tf.linalg.band_part(tf.ones((5, 5)), -1, 0) > 0, s, -1e9)\ntf.matmul(tf.nn.softmax(s), q)",
+        "ops.dot_product_attention(q[:, :, None], q[:, :, None], q[:, :, None], is_causal=True)[:, :, 0]",
+        reference="ref.causal_attention(q)",
+    ),
+    Row(
+        GROUP,
+        "dropout at inference",
+        "x",
+        "F.dropout(x, 0.5, training=False)",
+        "tf.nn.dropout(x, 0.5, seed=1)",
+        "keras.random.dropout(x, 0.5, seed=1)",
+        expect={"tensorflow": SEMANTICS, "keras": SEMANTICS},
+        note="tf.nn.dropout and keras.random.dropout always drop: inference is the layer's training=False",
+    ),
+)

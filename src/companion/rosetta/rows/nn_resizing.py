@@ -1,0 +1,91 @@
+"""Padding and resizing: zero and reflect padding, bilinear and nearest resizing, pixel shuffle."""
+
+from companion.rosetta.rows.labels import PADDING, RESIZING, SEMANTICS
+from companion.rosetta.table import Row
+
+GROUP = RESIZING
+
+ROWS = (
+    Row(
+        GROUP,
+        "zero padding",
+        "np.pad(x, ((1, 0), (0, 2)))",
+        "F.pad(x, (0, 2, 1, 0))",
+        "tf.pad(x, ((1, 0), (0, 2)))",
+        "ops.pad(x, ((1, 0), (0, 2)))",
+        note="F.pad lists the last axis first, as (left, right, top, bottom)",
+    ),
+    Row(
+        GROUP,
+        "zero padding, NumPy's order given to F.pad",
+        "np.pad(x, ((1, 0), (0, 2)))",
+        "F.pad(x, (1, 0, 0, 2))",
+        "tf.pad(x, ((1, 0), (0, 2)))",
+        "ops.pad(x, ((1, 0), (0, 2)))",
+        expect={"pytorch": PADDING},
+    ),
+    Row(
+        GROUP,
+        "reflect padding",
+        "np.pad(x, 1, mode='reflect')",
+        "F.pad(x[None], (1, 1, 1, 1), mode='reflect')[0]",
+        "tf.pad(x, ((1, 1), (1, 1)), mode='REFLECT')",
+        "ops.pad(x, ((1, 1), (1, 1)), mode='reflect')",
+    ),
+    Row(
+        GROUP,
+        "bilinear upsampling x2",
+        None,
+        "F.interpolate(small, scale_factor=2, mode='bilinear')",
+        "tf.image.resize(small, (6, 6))",
+        "ops.image.resize(small, (6, 6))",
+        note="align_corners=False (PyTorch's default) is TensorFlow 2's half-pixel rule",
+        layout="image",
+        reference="ref.resize_bilinear_half_pixel(small, 6, 6)",
+    ),
+    Row(
+        GROUP,
+        "bilinear upsampling, align_corners=True",
+        None,
+        "F.interpolate(small, scale_factor=2, mode='bilinear', align_corners=True)",
+        "tf.image.resize(small, (6, 6))",
+        "ops.image.resize(small, (6, 6))",
+        expect={"pytorch": SEMANTICS},
+        layout="image",
+        reference="ref.resize_bilinear_half_pixel(small, 6, 6)",
+    ),
+    Row(
+        GROUP,
+        "nearest resize 3 -> 5",
+        None,
+        "F.interpolate(small, size=(5, 5), mode='nearest')",
+        "tf.image.resize(small, (5, 5), method='nearest')",
+        "ops.image.resize(small, (5, 5), interpolation='nearest')",
+        expect={"pytorch": SEMANTICS},
+        note="PyTorch's 'nearest' takes floor(i * in / out); 'nearest-exact' is TensorFlow's half-pixel rule",
+        layout="image",
+        reference="ref.resize_nearest_half_pixel(small, 5, 5)",
+    ),
+    Row(
+        GROUP,
+        "nearest-exact resize 3 -> 5",
+        None,
+        "F.interpolate(small, size=(5, 5), mode='nearest-exact')",
+        "tf.image.resize(small, (5, 5), method='nearest')",
+        "ops.image.resize(small, (5, 5), interpolation='nearest')",
+        layout="image",
+        reference="ref.resize_nearest_half_pixel(small, 5, 5)",
+    ),
+    Row(
+        GROUP,
+        "pixel shuffle / depth to space",
+        None,
+        "F.pixel_shuffle(ps, 2)",
+        "tf.nn.depth_to_space(ps, 2)",
+        None,
+        expect={"tensorflow": SEMANTICS},
+        note="same name, other channel order: PyTorch groups c*r*r + i*r + j, TensorFlow (i*r + j)*C + c",
+        layout="image",
+        reference="ref.pixel_shuffle(ps, 2)",
+    ),
+)
