@@ -47,7 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run_pytorch(x_value: float):
-    import torch  # noqa: PLC0415  only the framework asked for is loaded
+    import torch
 
     x = torch.tensor(x_value, requires_grad=True)
     z = x**2 + 1
@@ -57,7 +57,7 @@ def run_pytorch(x_value: float):
 
 
 def run_tensorflow(x_value: float):
-    import tensorflow as tf  # noqa: PLC0415  only the framework asked for is loaded
+    import tensorflow as tf
 
     def value_and_gradient(x):
         with tf.GradientTape() as tape:

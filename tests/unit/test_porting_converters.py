@@ -47,7 +47,7 @@ def tolerance_record():
 
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / "porting-tolerances.json"
-    with open(path, "a+") as handle:
+    with path.open("a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         handle.seek(0)
         text = handle.read()

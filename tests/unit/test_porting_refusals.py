@@ -139,12 +139,14 @@ def test_a_round_trip_that_needs_minus_infinity_padding_is_refused():
     ("name", "target", "wrong"),
     [
         # Forget to reorder the GRU gates (r, z) -> (z, r).
-        ("GRU", "reorder_gates", lambda array, cell, axis=0: array),
+        ("GRU", "reorder_gates", lambda array, _cell, _axis=0: array),
         # Forget to reorder the Dense rows after a flatten.
         (
             "Flatten + Linear (flatten order)",
             "flattened",
-            lambda layout, shape: __import__("companion.porting.layout").porting.layout.identity(2),
+            lambda _layout, _shape: __import__("companion.porting.layout").porting.layout.identity(
+                2
+            ),
         ),
     ],
 )

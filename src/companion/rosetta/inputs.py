@@ -104,6 +104,8 @@ def namespace(library: str) -> dict:
     names.update({"tf": tf, "keras": keras, "ops": keras.ops})
     for name, value in data.items():
         if name in CHANNELS_LAST:
-            value = np.transpose(value, CHANNELS_LAST[name])
-        names[name] = tf.constant(np.ascontiguousarray(value))
+            laid_out = np.transpose(value, CHANNELS_LAST[name])
+        else:
+            laid_out = value
+        names[name] = tf.constant(np.ascontiguousarray(laid_out))
     return names

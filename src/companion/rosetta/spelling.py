@@ -72,8 +72,8 @@ def numpy_spelling(rows=None) -> dict:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             reference = to_numpy(run_code(row.numpy, names["numpy"]))
-        for library in result:
-            result[library][row.name] = attempt(
+        for library, outcomes in result.items():
+            outcomes[row.name] = attempt(
                 row, library, names[library], reference
             )
     return result

@@ -249,12 +249,11 @@ class _GraphBuilder:
                 raise site.unsupported(
                     "non-tensor output", f"forward() returns {value!r}"
                 )
-            if (
-                value.layout.features is not None
-            ):  # flat outputs in PyTorch's order
-                value = as_layout(value, identity(2))
-            outputs.append(value.tensor)
-            self.output_layouts.append(value.layout)
+            # Flat outputs in PyTorch's order.
+            flat = value.layout.features is not None
+            output = as_layout(value, identity(2)) if flat else value
+            outputs.append(output.tensor)
+            self.output_layouts.append(output.layout)
         return outputs
 
 
