@@ -28,6 +28,7 @@ cache keeps whether it ran alone, for the version stamp.
 from __future__ import annotations
 
 import json
+import logging as std_logging
 import os
 import re
 from contextlib import nullcontext
@@ -192,6 +193,46 @@ def leave_out(
         LOGGER.info(f"{page.docname}: not executed by MyST-NB ({why})")
 
 
+class LeftOutWarnings(std_logging.Filter):
+    """Drop the warnings of pages a partial build left out (a missing glue value, say).
+
+    Those pages were not executed, so warnings about their missing outputs
+    say nothing about the chapter being checked. Installed before Sphinx
+    counts warnings, so that ``-W`` judges only the pages that ran.
+    """
+
+    def __init__(self, env: BuildEnvironment, docnames: set[str]):
+        super().__init__()
+        self.env, self.docnames, self.dropped = env, docnames, 0
+
+    def docname_of(self, location) -> str | None:
+        """The page a warning's location names: (docname, line), a node, or a path."""
+        if isinstance(location, tuple):
+            return location[0]
+        source = getattr(location, "source", location)
+        if not isinstance(source, str):
+            return None
+        path = Path(source.split(":", 1)[0])  # "/x/y.md:12" and "/x/y.md" alike
+        if path.is_absolute():
+            return self.env.path2doc(str(path))
+        return source if source in self.env.found_docs else None
+
+    def filter(self, record: std_logging.LogRecord) -> bool:
+        if self.docname_of(getattr(record, "location", None)) in self.docnames:
+            self.dropped += 1
+            return False
+        return True
+
+
+def hide_warnings_of(env: BuildEnvironment, docnames: set[str]) -> None:
+    if not docnames:
+        return
+    for handler in std_logging.getLogger("sphinx").handlers:
+        if handler.level >= std_logging.WARNING:
+            # Before Sphinx's own filters, which count every warning they pass.
+            handler.filters.insert(0, LeftOutWarnings(env, docnames))
+
+
 def culprit(notebook) -> tuple[int, object] | None:
     """The code cell that raised (it holds an error output), else the first that did not run."""
     cells = [(i, c) for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
@@ -231,6 +272,7 @@ def execute_outdated(app: Sphinx, env: BuildEnvironment, docnames: list[str]) ->
         del info[docname]
     cache, to_run, left_out = plan(app, env, docnames)
     leave_out(env, left_out)
+    hide_warnings_of(env, {page.docname for page in left_out})
     runs: dict[str, dict] = {}
     failed: list[PageNotebook] = []
     if to_run:
