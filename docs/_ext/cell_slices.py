@@ -72,6 +72,8 @@ class CellNames:
     imports: set[str] = field(default_factory=set)
     uses: set[str] = field(default_factory=set)
     modifies: set[str] = field(default_factory=set)
+    #: The names whose method the cell calls as a statement (a subset of ``modifies``).
+    calls: set[str] = field(default_factory=set)
     star_import: bool = False
     #: The source could not be parsed (IPython magics, say): treat it as needing everything.
     opaque: bool = False
@@ -121,8 +123,16 @@ class NameCollector(ast.NodeVisitor):
     def visit_For(self, node: ast.For) -> None:
         self.visit(node.iter)
         self.visit(node.target)
+        before = set(self.names.modifies)
         for child in [*node.body, *node.orelse]:
             self.visit(child)
+        # ``for model in (a, b):`` makes ``model`` another name for a and b:
+        # what the loop changes through it, it changes in them.
+        aliased = isinstance(node.target, ast.Name) and isinstance(
+            node.iter, ast.Tuple | ast.List
+        )
+        if aliased and node.target.id in self.names.modifies - before:
+            self.names.modifies |= {e.id for e in node.iter.elts if isinstance(e, ast.Name)}
 
     visit_AsyncFor = visit_For
 
@@ -224,6 +234,7 @@ class NameCollector(ast.NodeVisitor):
             root = root_name(call.func.value)
             if root:
                 self.names.modifies.add(root)
+                self.names.calls.add(root)
         self.generic_visit(node)
 
 
@@ -298,7 +309,7 @@ def all_slices(cells: list[Cell]) -> list[Slice]:
     # says so itself (the reproduction tests tell when it does not).
     imported = set().union(*(n.imports for n in names)) if names else set()
     for cell in names:
-        cell.modifies -= imported
+        cell.modifies -= (cell.calls & imported) - (cell.modifies - cell.calls)
     return [slice_of(cells, i, names) for i in range(len(cells))]
 
 

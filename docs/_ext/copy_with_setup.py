@@ -77,6 +77,42 @@ def template_node(snippet: str, indices: list[int], index: int, reason: str) -> 
     return nodes.raw("", text, format="html")
 
 
+class CheckBudget:
+    """Which snippets and scripts the reproduction tests can afford to run on their own.
+
+    The build knows how long each cell took (``execution_scheduler`` keeps it
+    with the cached outputs). A snippet made of the page's first cells, in
+    order, costs nothing extra: the page's own re-run checks it. Any other
+    snippet costs its cells' seconds, and a script its cells' seconds. What
+    would cost more than ``single`` seconds, or take the page past ``page``
+    seconds of such runs, cheapest first, is labelled instead of offered.
+    Without timings (a page executed before they were kept) everything is
+    offered.
+    """
+
+    START_SECONDS = 2.0  # a fresh kernel or interpreter, before the first cell
+
+    def __init__(self, seconds: list | None, order: list[int], single: float, page: float):
+        self.seconds, self.order, self.single, self.left = seconds, order, single, page
+
+    def cost(self, numbers: list[int]) -> float:
+        if not self.seconds or self.order[: len(numbers)] == numbers:
+            return 0.0
+        return self.START_SECONDS + sum(self.seconds[n] or 0.0 for n in numbers)
+
+    def afford(self, costs: dict) -> dict:
+        """``{key: label}`` for the items of ``costs`` the budget does not cover."""
+        labels = {}
+        for key, seconds in sorted(costs.items(), key=lambda item: item[1]):
+            if seconds > self.single:
+                labels[key] = f"checking it on its own would take about {seconds:.0f} s"
+            elif seconds > self.left:
+                labels[key] = "the build's time for checking this page's snippets is used up"
+            else:
+                self.left -= seconds
+        return labels
+
+
 class CopyWithSetupTransform(SphinxTransform):
     """Attach each code cell's slice, as the snippet the second button copies."""
 
@@ -90,29 +126,54 @@ class CopyWithSetupTransform(SphinxTransform):
         # Number cells as the notebook does (its cells, Markdown included), so
         # that the tests can find each one in the page's downloadable notebook.
         numbers = [node["cell_index"] for node in found]
+        execution = getattr(self.env, "book_execution", {}).get(self.env.docname, {})
+        config = self.config
+        budget = CheckBudget(
+            execution.get("cell_seconds"),
+            numbers,
+            config.copy_with_setup_snippet_seconds,
+            config.copy_with_setup_page_seconds,
+        )
+        slices = all_slices(cells)
+        reasons = {
+            i: label_reason(cells, piece.indices, i, piece.missing)
+            for i, piece in enumerate(slices)
+        }
+        costs = {
+            i: budget.cost([numbers[j] for j in piece.indices])
+            for i, piece in enumerate(slices)
+            if not reasons[i]
+        }
+        reasons.update(budget.afford(costs))
         records = []
-        for position, (node, piece) in enumerate(zip(found, all_slices(cells), strict=True)):
-            snippet = slice_source(cells, piece)
-            reason = label_reason(cells, piece.indices, position, piece.missing)
+        for position, (node, piece) in enumerate(zip(found, slices, strict=True)):
             source = next(
                 (n for n in node.children if n.get("nb_element") == "cell_code_source"), None
             )
             if source is None:
                 continue  # the input is hidden: there is nothing to copy
+            snippet = slice_source(cells, piece)
             indices = [numbers[i] for i in piece.indices]
-            source += template_node(snippet, indices, numbers[position], reason)
+            source += template_node(snippet, indices, numbers[position], reasons[position])
             records.append(
                 {
                     "cell": numbers[position],
                     "cells": indices,
                     "lines": len(snippet.strip().splitlines()),
-                    "label": reason,
+                    "label": reasons[position],
+                    "check_seconds": costs.get(position),
                     "tags": list(cells[position].tags),
                 }
             )
         self.env.book_slices = getattr(self.env, "book_slices", {})
         self.env.book_slices[self.env.docname] = records
-        add_section_scripts(self, cells, found)
+        script_budget = CheckBudget(
+            execution.get("cell_seconds"),
+            [],
+            config.copy_with_setup_script_seconds,
+            config.copy_with_setup_page_seconds,
+        )
+        add_section_scripts(self, cells, found, script_budget)
 
 
 def section_cells(section: nodes.section, found: list[nodes.container]) -> list[int]:
@@ -121,11 +182,14 @@ def section_cells(section: nodes.section, found: list[nodes.container]) -> list[
     return [i for i, cell in enumerate(found) if id(cell) in inside]
 
 
-def add_section_scripts(transform: SphinxTransform, cells: list[Cell], found) -> None:
+def add_section_scripts(
+    transform: SphinxTransform, cells: list[Cell], found, budget: CheckBudget
+) -> None:
     """Give each ``##`` section a link to itself as a Python script."""
     env = transform.env
     scripts = env.book_scripts = getattr(env, "book_scripts", {})
     scripts[env.docname] = []
+    pending = []
     for number, section in enumerate(transform.document.findall(nodes.section)):
         parent = section.parent
         if not isinstance(parent, nodes.section) or isinstance(parent.parent, nodes.section):
@@ -139,15 +203,23 @@ def add_section_scripts(transform: SphinxTransform, cells: list[Cell], found) ->
         figures = {i for i in members if next(found[i].findall(nodes.image), None) is not None}
         script = section_script(cells, members, title=title.astext(), figures=figures)
         numbers = [found[i]["cell_index"] for i in members]
-        scripts[env.docname].append(
-            {"file": name, "cells": numbers, "text": script.text, **script.record}
-        )
+        included = [found[i]["cell_index"] for i in script.included]
+        record = {"file": name, "cells": numbers, "text": script.text, **script.record}
+        scripts[env.docname].append(record)
+        pending.append((section, title, record, budget.cost(included)))
+    labels = budget.afford({i: cost for i, (*_, cost) in enumerate(pending)})
+    for index, (section, title, record, cost) in enumerate(pending):
+        record["check_seconds"] = cost
+        record["label"] = labels.get(index, "")
+        note = f"{record['lines']} lines"
+        if record["heavy"] or record["incomplete"] or record["label"]:
+            note += "; not run on its own by the book's checks"
         up = "../" * env.docname.count("/")
         link = nodes.raw(
             "",
-            f'<p class="section-script"><a href="{up}{SCRIPTS_DIR}/{html.escape(name)}" '
-            f"download>Download this section as a Python script</a> "
-            f"({script.record['lines']} lines)</p>",
+            f'<p class="section-script"><a href="{up}{SCRIPTS_DIR}/'
+            f'{html.escape(record["file"])}" download>Download this section as a Python '
+            f"script</a> ({note})</p>",
             format="html",
         )
         section.insert(section.index(title) + 1, link)
@@ -190,6 +262,11 @@ def write_if_changed(path: Path, text: str) -> None:
 
 
 def setup(app: Sphinx) -> dict:
+    # What the reproduction tests may spend checking snippets and scripts on
+    # their own (see CheckBudget); they change labels only, so no page re-reads.
+    app.add_config_value("copy_with_setup_snippet_seconds", 20.0, "html", types=[float, int])
+    app.add_config_value("copy_with_setup_script_seconds", 30.0, "html", types=[float, int])
+    app.add_config_value("copy_with_setup_page_seconds", 40.0, "html", types=[float, int])
     app.add_transform(CopyWithSetupTransform)
     app.add_js_file("copy-with-setup.js", loading_method="defer")
     app.add_css_file("copy-with-setup.css")

@@ -33,6 +33,7 @@ import os
 import re
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from tempfile import TemporaryDirectory
 
@@ -117,15 +118,44 @@ def execute(page: PageNotebook):
             allow_errors=page.config.execution_allow_errors,
             timeout=page.config.execution_timeout,
             meta_override=True,
-            # No record_timing: jupyter-cache hashes every cell's metadata, and
-            # timing metadata would make the cached notebook miss MyST-NB's.
+            record_timing=True,  # read into cell_seconds, then removed (see store)
         )
+
+
+def cell_seconds(notebook) -> list[float | None]:
+    """Seconds each cell took (None for Markdown), from nbclient's timing metadata."""
+    seconds = []
+    for cell in notebook.cells:
+        timing = cell.get("metadata", {}).get("execution") or {}
+        start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+        if cell.cell_type != "code" or not (start and end):
+            seconds.append(None)
+            continue
+        elapsed = datetime.fromisoformat(end) - datetime.fromisoformat(start)
+        seconds.append(round(elapsed.total_seconds(), 2))
+    return seconds
+
+
+def without_timing(notebook):
+    """The notebook without nbclient's timing metadata.
+
+    jupyter-cache hashes every cell's metadata: with it, the cached notebook
+    would not match the one MyST-NB reads, and every page would run twice.
+    """
+    for cell in notebook.cells:
+        cell.get("metadata", {}).pop("execution", None)
+    return notebook
 
 
 def store(cache, page: PageNotebook, outcome: Outcome) -> dict:
     """Put a successful execution into the cache; return what the page records of it."""
     result = outcome.value
-    info = {"alone": outcome.alone, "alongside": outcome.alongside}
+    info = {
+        "alone": outcome.alone,
+        "alongside": outcome.alongside,
+        "cell_seconds": cell_seconds(result.nb),
+    }
+    without_timing(result.nb)
     read_data = page.read_format or {"name": "nbformat", "type": "plugin"}
     stage = cache.add_nb_to_project(str(page.path), read_data=read_data)
     NbProjectRecord.remove_tracebacks([stage.pk], cache.db)

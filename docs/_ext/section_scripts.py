@@ -66,6 +66,8 @@ class SectionScript:
     body: str
     header: str
     record: dict
+    #: The cells the script runs (positions in ``cells``), setup included.
+    included: list[int]
 
     @property
     def text(self) -> str:
@@ -125,6 +127,7 @@ def section_script(
     return SectionScript(
         body=body,
         header=header,
+        included=[i for i in wanted if STOPS_PART_WAY not in cells[i].tags],
         record={
             "title": title,
             "lines": len((header + body).splitlines()),

@@ -92,7 +92,7 @@ def planned_jobs(html_dir: Path, root: Path, pages: list[str]) -> list[Job]:
                 )
             )
         for script in section_scripts(html_dir, page):
-            if script["heavy"] or script["incomplete"]:
+            if script["heavy"] or script["incomplete"] or script.get("label"):
                 continue
             workdir = root / f"{slug}-{script['file']}"
             jobs.append(

@@ -91,3 +91,15 @@ def test_the_snippet_joins_the_cells_in_order():
 def test_a_module_function_called_as_a_statement_ties_no_later_cell_to_it():
     slices = indices("import torch", "torch.manual_seed(0)", "print(torch.ones(2))")
     assert slices[2] == [0, 2]
+
+
+def test_an_assignment_into_a_module_attribute_is_kept():
+    slices = indices("import os", 'os.environ["FLAG"] = "1"', 'del os.environ["FLAG"]')
+    assert slices[2] == [0, 1, 2]
+
+
+def test_a_loop_over_named_objects_changes_each_of_them():
+    slices = indices(
+        "a = make()\nb = make()", "for model in (a, b):\n    model.compile()", "print(a)"
+    )
+    assert slices[2] == [0, 1, 2]
