@@ -41,6 +41,8 @@ extensions = [
     "stream_merging",
     "timing_outputs",
     "reader_affordances",
+    "accessible_outputs",
+    "css_trim",
     "sphinx_sitemap",
     "sphinxext.opengraph",
     "notfound.extension",
@@ -149,7 +151,14 @@ notfound_context = {
 html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = ["_static"]
-html_css_files = ["book.css", "reader.css"]
+# _templates/layout.html leaves out FontAwesome's 1.5 MB script and, off the
+# search page, the search index; icons.css draws the icons the pages show.
+templates_path = ["_templates"]
+html_css_files = ["book.css", "reader.css", "icons.css"]
+html_favicon = "_static/favicon.svg"
+# One search field: the header's (on every width). The theme's sidebar repeats
+# it and adds the book's title, which the sidebar's first link already is.
+html_sidebars = {"**": ["sbt-sidebar-nav.html"]}
 html_math_renderer = "mathml"
 html_last_updated_fmt = None
 html_copy_source = True
