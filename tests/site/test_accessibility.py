@@ -7,7 +7,13 @@ checked in light and in dark mode, at desktop width and at a phone's 390 px,
 against axe's WCAG 2.0/2.1/2.2 A and AA rules and its best practices (which
 include "content inside landmarks" and "no empty table header").
 
-Any violation fails the test, except those listed in ``ALLOWED`` with a
+The same visit checks what every page must do in a browser: it loads with
+no console error, no page error, no failed request and no request to any
+host but the local server (other hosts are blocked and reported); in dark
+mode it renders dark, with light text and dark code blocks; and a full-page
+screenshot of it, light and dark, goes to ``test-artifacts/screenshots/``.
+
+Any axe violation fails the test, except those listed in ``ALLOWED`` with a
 reason. The full report, per page, mode and width, is written to
 ``test-artifacts/accessibility.json`` (and a summary to
 ``test-artifacts/accessibility.md``).
@@ -20,6 +26,7 @@ keyboard with a visible focus ring.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +43,29 @@ WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "he
 ALLOWED: dict[str, str] = {}
 
 REPORT = ARTIFACTS / "accessibility.json"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+
+def slug(page: str) -> str:
+    return page.replace("/", "--")
+
+
+def luminance(css_colour: str) -> float:
+    red, green, blue = (int(v) for v in re.findall(r"\d+", css_colour)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+def check_dark_renders_dark(page) -> None:
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    text = page.evaluate("getComputedStyle(document.querySelector('main p')).color")
+    assert luminance(background) < 0.25, f"dark mode background is {background}"
+    assert luminance(text) > 0.6, f"dark mode text is {text}"
+    code = page.locator("div.highlight pre").first
+    if code.count():
+        code_background = code.evaluate(
+            "pre => getComputedStyle(pre.closest('div.highlight')).backgroundColor"
+        )
+        assert luminance(code_background) < 0.35, f"code on {code_background} in dark mode"
 
 
 @pytest.fixture(scope="session")
@@ -116,17 +146,28 @@ def page_path(page: str) -> str:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_axe_finds_no_violation_in_either_mode_or_width(page, visit, axe_source):
+def test_page_loads_cleanly_reads_in_both_modes_and_passes_axe(page, visit, axe_source):
     opened = open_for_axe(visit, page)
+    assert opened.other_hosts == [], f"{page} asked other hosts: {opened.other_hosts}"
+    assert opened.failed == [], f"{page}: failed requests {opened.failed}"
+    assert opened.bad_responses() == [], f"{page}: {opened.bad_responses()}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     results = {}
     for width, viewport in WIDTHS.items():
-        opened.page.set_viewport_size(viewport)
-        # The theme makes scrollable blocks focusable on resize, after a 300 ms debounce.
-        opened.page.wait_for_timeout(400)
+        if viewport != WIDTHS["desktop"]:
+            opened.page.set_viewport_size(viewport)
+            # The theme makes scrollable blocks focusable on resize, after a 300 ms debounce.
+            opened.page.wait_for_timeout(400)
         for mode in MODES:
             set_mode(opened.page, mode)
+            if width == "desktop":
+                if mode == "dark":
+                    check_dark_renders_dark(opened.page)
+                name = slug(page) + ("-dark" if mode == "dark" else "")
+                opened.page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
             results[f"{mode}/{width}"] = run_axe(opened.page, axe_source)
     record(page, results)
+    assert opened.console_errors == [], f"{page}: console errors {opened.console_errors}"
     failures = {key: found for key, found in results.items() if found}
     assert not failures, f"{page}: axe-core violations\n" + "\n".join(
         f"[{key}]\n{describe(found)}" for key, found in failures.items()
