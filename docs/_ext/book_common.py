@@ -35,8 +35,9 @@ PRIORITY_FRAMEWORK_TABS = 900
 PRIORITY_ACCESSIBLE_OUTPUTS = 910  # alt text, sizes, lazy loading; after the tabs regroup cells
 
 #: Theme stylesheets the build trims to the rules its pages use (see css_trim.py),
-#: relative to the output's ``_static``.
-TRIMMED_STYLESHEETS = ("styles/pydata-sphinx-theme.css",)
+#: relative to the output's ``_static``. (MyST-NB's mystnb.*.css is left alone: MyST-NB
+#: copies it after every build and warns when it finds the copy changed.)
+TRIMMED_STYLESHEETS = ("styles/pydata-sphinx-theme.css", "sphinx-design.min.css")
 
 #: The front-matter keys that make MyST Markdown a notebook MyST-NB executes.
 NOTEBOOK_MARKERS = ("jupytext:", "kernelspec:")

@@ -1,9 +1,11 @@
 """Trim the theme's stylesheet to the rules the built pages can use.
 
 pydata-sphinx-theme ships one 377 KB stylesheet (Bootstrap, FontAwesome's
-2,500 icon classes, styles for every component the theme offers), and every
-page loads it before it can paint. After the build, this extension rewrites
-the copy in ``_static`` without the rules no page of this book can match.
+2,500 icon classes, styles for every component the theme offers), and
+sphinx-design one of 55 KB (cards, grids, buttons, badges in every colour);
+every page loads both before it can paint. After the build, this extension
+rewrites their copies in ``_static`` without the rules no page of this book
+can match.
 
 A rule is kept when *any* of its selectors may match. A selector may match
 when every class, id, element and attribute it names occurs in some built
@@ -16,7 +18,7 @@ contents are trimmed the same way) are kept as they are, except the
 ``@font-face`` rules of FontAwesome, whose glyphs ``_static/icons.css``
 replaces.
 
-The stylesheet is always trimmed from the theme's own file, so an
+A stylesheet is always trimmed from its original file, so an
 incremental build, which writes only some pages, trims the same way as a full
 one. Which files are trimmed is ``TRIMMED_STYLESHEETS`` in ``book_common``.
 
@@ -219,6 +221,24 @@ def trim(rules: list[Rule], used: Usage) -> list[Rule]:
     return kept
 
 
+def loaded_scripts(script, page: Path, outdir: Path) -> set[Path]:
+    """The files a ``<script>`` loads: its ``src``, or the ``.js`` files an inline script
+    names (the book's layout loads the theme's scripts once the page is idle)."""
+    if script.get("src"):
+        names = [script["src"]]
+    else:
+        names = re.findall(r"[\"']([\w./-]+\.js)\b", script.get_text())
+    found = set()
+    for name in names:
+        name = name.split("?")[0]
+        for base in (page.parent, outdir / "_static"):
+            candidate = (base / name).resolve()
+            if candidate.is_file():
+                found.add(candidate)
+                break
+    return found
+
+
 def page_usage(outdir: Path) -> Usage:
     """Classes, ids, elements and attributes of every built page, and its scripts' words."""
     from bs4 import BeautifulSoup  # the theme's own dependency
@@ -238,21 +258,22 @@ def page_usage(outdir: Path) -> Usage:
             classes.update(element.get("class") or [])
             if element.get("id"):
                 ids.add(element["id"])
-            if element.name == "script" and element.get("src"):
-                source = (page.parent / element["src"].split("?")[0]).resolve()
-                if source.is_file():
-                    scripts.add(source)
+            if element.name == "script":
+                scripts.update(loaded_scripts(element, page, outdir))
     words: set[str] = set()
     for script in scripts:
         words.update(re.findall(r"[A-Za-z][\w-]*", script.read_text(encoding="utf-8")))
     return Usage(classes, ids, tags, attributes, words)
 
 
-def theme_source(app: Sphinx, relative: str) -> Path | None:
-    """The theme's own copy of a static file (the output's copy may be trimmed already)."""
+def static_source(app: Sphinx, relative: str) -> Path | None:
+    """The original of a static file, from the theme or ``html_static_path`` (where
+    extensions such as sphinx-design add theirs); the output's copy may be trimmed already."""
     theme = getattr(app.builder, "theme", None)
-    for directory in theme.get_theme_dirs() if theme else []:
-        candidate = Path(directory, "static", relative)
+    directories = [Path(d, "static") for d in (theme.get_theme_dirs() if theme else [])]
+    directories += [Path(app.confdir, d) for d in app.config.html_static_path]
+    for directory in directories:
+        candidate = directory / relative
         if candidate.is_file():
             return candidate
     return None
@@ -264,11 +285,11 @@ def trim_stylesheets(app: Sphinx, exception: Exception | None) -> None:
     outdir = Path(app.outdir)
     used = page_usage(outdir)
     for relative in TRIMMED_STYLESHEETS:
-        source = theme_source(app, relative)
+        source = static_source(app, relative)
         target = outdir / "_static" / relative
         if source is None or not target.is_file():
             logger.warning(
-                "cannot trim %s: the theme ships no such stylesheet",
+                "cannot trim %s: neither the theme nor html_static_path has it",
                 relative,
                 type=WARNING_TYPE,
                 subtype="css_trim",
