@@ -163,14 +163,15 @@ def test_missing_page_shows_the_books_404_page(visit):
     tab.screenshot(path=SCREENSHOTS / "404.png")
 
 
-def test_the_colour_mode_button_switches_to_dark(visit):
-    """The theme's button (loaded once the page is idle) cycles light, dark and automatic."""
+def test_the_colour_mode_menu_switches_to_dark_and_back(visit):
+    """The theme's colour-mode menu (its script loads once the page is idle) works."""
     opened = visit(color_scheme="light")
     opened.open("index.html")
     tab = opened.page
-    for _ in range(3):
-        if tab.evaluate("document.documentElement.dataset.theme") == "dark":
-            break
+    assert tab.evaluate("document.documentElement.dataset.theme") == "light"
+    for mode in ("dark", "light"):
         tab.locator("button.theme-switch-button").first.click()
-    assert tab.evaluate("document.documentElement.dataset.theme") == "dark"
+        tab.locator(f".dropdown-menu.show button.theme-change-button[data-mode={mode}]").click()
+        assert tab.evaluate("document.documentElement.dataset.theme") == mode
+        assert tab.evaluate("localStorage.getItem('mode')") == mode
     assert opened.console_errors == []
