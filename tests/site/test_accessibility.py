@@ -39,7 +39,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 # checked with axe's colour rules (the first mode with all of them).
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 # Every page a reader can reach: the book's pages, search and the index.
-PAGES = [*source_pages(), "search", "genindex"]
+PAGES = [*source_pages(), "search", "genindex", "404"]
 MODES = ("light", "dark")
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
