@@ -153,9 +153,10 @@ html_title = project
 html_static_path = ["_static"]
 # _templates/layout.html leaves out FontAwesome's 1.5 MB script and, off the
 # search page, the search index; icons.css draws the icons the pages show.
-templates_path = ["_templates"]
+# (Absolute, so the fixture book of tests/machinery, which reuses this file, finds them.)
+templates_path = [str(DOCS / "_templates")]
 html_css_files = ["book.css", "reader.css", "icons.css"]
-html_favicon = "_static/favicon.svg"
+html_favicon = str(DOCS / "_static" / "favicon.svg")
 # One search field: the header's (on every width). The theme's sidebar repeats
 # it and adds the book's title, which the sidebar's first link already is.
 html_sidebars = {"**": ["sbt-sidebar-nav.html"]}
