@@ -177,7 +177,22 @@ def reproduce_tests(session: nox.Session, pages: list[str] = ()) -> None:
 
 def site_tests(session: nox.Session) -> None:
     ensure_chromium(session)
+    npm_tools(session)
     pytest(session, "--durations=10", "tests/site")
+
+
+def npm_tools(session: nox.Session) -> None:
+    """The browser tests' npm tools (axe-core), as package-lock.json pins them, in node_modules/.
+
+    Skipped when node_modules matches the lock already (npm writes its own copy there).
+    """
+    installed = ROOT / "node_modules" / ".package-lock.json"
+    lock = ROOT / "package-lock.json"
+    if installed.is_file() and installed.stat().st_mtime >= lock.stat().st_mtime:
+        return
+    if shutil.which("npm") is None:
+        session.error("the accessibility tests need npm (Node.js) to install axe-core")
+    session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
 
 
 @nox.session

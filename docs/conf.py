@@ -45,6 +45,8 @@ extensions = [
     "timing_outputs",
     "reader_affordances",
     "page_files",
+    "accessible_outputs",
+    "css_trim",
     "sphinx_sitemap",
     "sphinxext.opengraph",
     "notfound.extension",
@@ -153,9 +155,17 @@ notfound_context = {
 html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = ["_static"]
-html_css_files = ["book.css", "reader.css"]
 # A page's own script and style, loaded by that page only (see _ext/page_files.py).
 page_static_files = {"appendix/rosetta": ["rosetta.css", "rosetta.js"]}
+# _templates/layout.html leaves out FontAwesome's 1.5 MB script and, off the
+# search page, the search index; icons.css draws the icons the pages show.
+# (Absolute, so the fixture book of tests/machinery, which reuses this file, finds them.)
+templates_path = [str(DOCS / "_templates")]
+html_css_files = ["book.css", "reader.css", "icons.css"]
+html_favicon = str(DOCS / "_static" / "favicon.svg")
+# One search field: the header's (on every width). The theme's sidebar repeats
+# it and adds the book's title, which the sidebar's first link already is.
+html_sidebars = {"**": ["sbt-sidebar-nav.html"]}
 html_math_renderer = "mathml"
 html_last_updated_fmt = None
 html_copy_source = True

@@ -34,6 +34,12 @@ PRIORITY_COPY_WITH_SETUP = 850  # reads the cells in notebook order, before the 
 PRIORITY_VERSION_STAMP = 890
 PRIORITY_LAUNCH_NOTE = 895  # under the version stamp
 PRIORITY_FRAMEWORK_TABS = 900
+PRIORITY_ACCESSIBLE_OUTPUTS = 910  # alt text, sizes, lazy loading; after the tabs regroup cells
+
+#: Theme stylesheets the build trims to the rules its pages use (see css_trim.py),
+#: relative to the output's ``_static``. (MyST-NB's mystnb.*.css is left alone: MyST-NB
+#: copies it after every build and warns when it finds the copy changed.)
+TRIMMED_STYLESHEETS = ("styles/pydata-sphinx-theme.css", "sphinx-design.min.css")
 
 #: The front-matter keys that make MyST Markdown a notebook MyST-NB executes.
 NOTEBOOK_MARKERS = ("jupytext:", "kernelspec:")

@@ -72,7 +72,9 @@ class ClaimsCollector(EnvironmentCollector):
 
     @classmethod
     def markers(cls, env: BuildEnvironment) -> list[Marker]:
-        return [m for page in cls.pages(env).values() for m in page["markers"]]
+        # By page name, not by the order parallel readers happened to merge the pages in.
+        pages = cls.pages(env)
+        return [m for docname in sorted(pages) for m in pages[docname]["markers"]]
 
     def clear_doc(self, app: Sphinx, env: BuildEnvironment, docname: str) -> None:
         self.pages(env).pop(docname, None)
