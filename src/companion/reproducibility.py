@@ -146,7 +146,11 @@ def prepare_chapter(seed: int = 0, threads: int = 1) -> str:
     every random source with ``seed``. Threads come first: TensorFlow fixes
     its thread pool when its runtime starts.
 
-    >>> prepare_chapter(seed=0, threads=1)
+    In a fresh process (TensorFlow must not have run an op yet):
+
+    >>> from companion.processes import run_python
+    >>> code = "from companion.reproducibility import prepare_chapter; print(prepare_chapter())"
+    >>> run_python(["-c", code]).stdout.strip()
     'seed 0; intra-op threads: torch 1, tensorflow 1'
     """
     from companion.quiet import quiet_tensorflow_logs

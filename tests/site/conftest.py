@@ -242,7 +242,7 @@ class PageVisit:
         self.page.on("pageerror", lambda error: self.console_errors.append(f"page error: {error}"))
         self.page.on("request", self.on_request)
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
-        self.page.on("requestfinished", lambda request: self.requests.append(request))
+        self.page.on("requestfinished", self.requests.append)
         self.cdp = self.context.new_cdp_session(self.page)
         self.network = NetworkLog()
         self.network.attach(self.cdp)

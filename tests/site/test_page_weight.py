@@ -42,9 +42,9 @@ def record(page: str, key: str, figures: dict) -> None:
         "| next page, scrolled to the end (KB) |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name, figures in sorted(report.items()):
-        first = figures.get("first_visit", {})
-        after = figures.get("next_page", {})
+    for name, measured in sorted(report.items()):
+        first = measured.get("first_visit", {})
+        after = measured.get("next_page", {})
         lines.append(
             f"| {name} | {first.get('uncompressed', 0) / 1000:.0f} | {first.get('requests', '')} "
             f"| {first.get('wire', 0) / 1000:.0f} | {after.get('uncompressed', 0) / 1000:.0f} "

@@ -68,3 +68,12 @@ def test_pin_threads_after_tensorflow_started_explains_why_it_fails():
     tf.constant(1.0) + 1  # starts TensorFlow's runtime
     with pytest.raises(RuntimeError, match="before running any TensorFlow op"):
         pin_threads(1, frameworks=("tensorflow",))
+
+
+def test_prepare_chapter_checks_its_arguments():
+    from companion.reproducibility import prepare_chapter
+
+    with pytest.raises(ValueError, match="seed must be in"):
+        prepare_chapter(seed=-1)
+    with pytest.raises(TypeError, match="threads must be an int"):
+        prepare_chapter(threads=1.5)
