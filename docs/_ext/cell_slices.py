@@ -128,9 +128,7 @@ class NameCollector(ast.NodeVisitor):
             self.visit(child)
         # ``for model in (a, b):`` makes ``model`` another name for a and b:
         # what the loop changes through it, it changes in them.
-        aliased = isinstance(node.target, ast.Name) and isinstance(
-            node.iter, ast.Tuple | ast.List
-        )
+        aliased = isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Tuple | ast.List)
         if aliased and node.target.id in self.names.modifies - before:
             self.names.modifies |= {e.id for e in node.iter.elts if isinstance(e, ast.Name)}
 

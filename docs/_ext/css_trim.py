@@ -229,8 +229,8 @@ def loaded_scripts(script, page: Path, outdir: Path) -> set[Path]:
     else:
         names = re.findall(r"[\"']([\w./-]+\.js)\b", script.get_text())
     found = set()
-    for name in names:
-        name = name.split("?")[0]
+    for written in names:
+        name = written.split("?")[0]
         for base in (page.parent, outdir / "_static"):
             candidate = (base / name).resolve()
             if candidate.is_file():
@@ -241,7 +241,7 @@ def loaded_scripts(script, page: Path, outdir: Path) -> set[Path]:
 
 def page_usage(outdir: Path) -> Usage:
     """Classes, ids, elements and attributes of every built page, and its scripts' words."""
-    from bs4 import BeautifulSoup  # the theme's own dependency
+    from bs4 import BeautifulSoup  # noqa: PLC0415  the theme's dependency, needed only here
 
     classes: set[str] = set()
     ids: set[str] = set()
