@@ -189,17 +189,18 @@ def try_fit(plan, weights, images, labels, strategy) -> dict:
         )
     data = tf.data.Dataset.from_tensor_slices((images, labels))
     data = data.batch(plan.global_batch, drop_remainder=True)
+    keras.config.disable_traceback_filtering()  # to see where in Keras it fails
     try:
         model.fit(data, epochs=1, steps_per_epoch=2, verbose=0)
     except Exception as error:  # the error is the result
         frames = traceback.extract_tb(error.__traceback__)
-        keras_frames = [f for f in frames if "keras" in f.filename]
-        where = keras_frames[-1] if keras_frames else frames[-1]
+        inside = [f for f in frames if "keras" in f.filename]
+        where = inside[-1] if inside else frames[-1]
         # The first batch's values fill most of the message: elide them.
         message = re.sub(r"numpy=.*?\)>", "numpy=...>", str(error), flags=re.S)
         return {
             "raised": type(error).__name__,
-            "message": message,
+            "message": " ".join(message.split()),
             "where": f"{Path(where.filename).name}, in {where.name}",
         }
     return {"raised": None}

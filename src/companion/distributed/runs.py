@@ -230,6 +230,32 @@ def uninterrupted(
     return _RUNS[key]
 
 
+def raise_fit_failure(run: DataParallelRun) -> None:
+    """Raise here what ``model.fit`` raised in TensorFlow worker 0 (a ``--try-fit`` run).
+
+    The exception has the worker's type (a built-in one, or ``RuntimeError``)
+    and message, and says where in Keras it was raised.
+    """
+    import builtins
+
+    attempts = run.report.get("fit_attempts") or []
+    if not attempts:
+        raise ValueError(
+            "this run did not try model.fit (worker option --try-fit)"
+        )
+    first = attempts[0]
+    if first["raised"] is None:
+        print("model.fit ran without an error in every worker")
+        return
+    kind = getattr(builtins, first["raised"], None)
+    if not (isinstance(kind, type) and issubclass(kind, Exception)):
+        kind = RuntimeError
+    raise kind(
+        f"{first['message']} [raised by model.fit in TensorFlow worker 0, "
+        f"{first['where']}]"
+    )
+
+
 def weight_difference(
     first: DataParallelRun, second: DataParallelRun
 ) -> float:
@@ -263,6 +289,7 @@ def _marked_statements(source: str) -> list[str]:
             continue
         text = "\n".join(line.split("#")[0] for line in text.splitlines())
         text = re.sub(r"\(\s+", "(", " ".join(text.split()))
+        text = re.sub(r",\s*\)", ")", text)
         found.setdefault(node.lineno, re.sub(r"\s+\)", ")", text))
     return [found[k] for k in sorted(found)]
 
@@ -306,6 +333,7 @@ __all__ = [
     "data_parallel_lines",
     "environment_note",
     "launch_lines",
+    "raise_fit_failure",
     "run_data_parallel",
     "single_process",
     "start_workers",

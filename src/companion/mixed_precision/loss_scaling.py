@@ -79,11 +79,11 @@ def torch_gradients(weights: dict, images, labels) -> list[GradientCheck]:
             grads = [p.grad.numpy().copy() for p in model.parameters()]
             optimizer.step()
         else:
-            scaler.scale(loss).backward()  # mixed-precision
+            scaler.scale(loss).backward()
             scaler.unscale_(optimizer)  # the true gradients, in float32
             grads = [p.grad.numpy().copy() for p in model.parameters()]
-            scaler.step(optimizer)  # mixed-precision
-            scaler.update()  # mixed-precision
+            scaler.step(optimizer)
+            scaler.update()
         changed = sum(
             int((p.detach() != b).sum())
             for p, b in zip(model.parameters(), before, strict=True)
@@ -91,7 +91,7 @@ def torch_gradients(weights: dict, images, labels) -> list[GradientCheck]:
         return grads, changed
 
     reference, changed = gradients()
-    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**16)  # mixed-precision
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**16)
     ways = {
         "float32": (reference, changed),
         "float16 autocast": gradients(torch.float16),
@@ -118,16 +118,14 @@ def keras_gradients(weights: dict, images, labels) -> list[GradientCheck]:
         model = keras_model(weights, policy)
         optimizer = keras.optimizers.SGD(0.1 / LOSS_WEIGHT)
         if scale:
-            optimizer = keras.optimizers.LossScaleOptimizer(  # mixed-precision
+            optimizer = keras.optimizers.LossScaleOptimizer(
                 optimizer, initial_scale=2.0**15
             )
             optimizer.build(model.trainable_variables)
         before = [v.numpy().copy() for v in model.trainable_variables]
         with tf.GradientTape() as tape:
             loss = LOSS_WEIGHT * loss_fn(y, model(x, training=True))
-            scaled = (
-                optimizer.scale_loss(loss) if scale else loss
-            )  # mixed-precision
+            scaled = optimizer.scale_loss(loss) if scale else loss
         grads = tape.gradient(scaled, model.trainable_variables)
         scale_value = float(optimizer.dynamic_scale.numpy()) if scale else 1.0
         true = [np.asarray(g, np.float32) / scale_value for g in grads]

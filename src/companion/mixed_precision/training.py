@@ -9,9 +9,6 @@ and the optimizer's state stay float32: only the computation is bfloat16.
 :func:`torch_dtypes` and :func:`keras_dtypes` show which layer computed in
 which type.
 
-The lines each framework asks for are marked ``# mixed-precision`` in this
-file's source.
-
 >>> with keras_policy("mixed_bfloat16"):
 ...     import keras
 ...     keras.mixed_precision.global_policy().name
@@ -57,7 +54,7 @@ def keras_policy(name: str):
     import keras
 
     previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(name)  # mixed-precision
+    keras.mixed_precision.set_global_policy(name)
     try:
         yield
     finally:
@@ -70,10 +67,15 @@ def torch_model(weights: dict):
     return build_model(weights)
 
 
-def keras_model(weights: dict, policy: str = "float32"):
-    """The Keras CNN with ``weights`` (PyTorch layout), its layers built under ``policy``."""
+def keras_model(weights: dict, policy: str | None = None):
+    """The Keras CNN with ``weights`` (PyTorch layout), built under ``policy``.
+
+    ``None`` builds it under the global policy in force.
+    """
     from companion.distributed.mwms import build_model
 
+    if policy is None:
+        return build_model(weights)
     with keras_policy(policy):
         return build_model(weights)
 
@@ -98,9 +100,7 @@ def train_torch(
         index = torch.from_numpy(batch)
         start = time.perf_counter()
         optimizer.zero_grad()
-        with torch.autocast(
-            "cpu", dtype=torch.bfloat16, enabled=bf16
-        ):  # mixed-precision
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             loss = F.cross_entropy(model(images[index]), labels[index])
         loss.backward()
         optimizer.step()
