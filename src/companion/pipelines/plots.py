@@ -25,8 +25,12 @@ def plot_throughput(report, *, figsize=(7.5, 3.4)):
         error_kw={"ecolor": "#444444", "capsize": 3},
     )
     axis.set_yticks(positions, [r.label for r in rows])
-    axis.set_xlabel("images per second (median; whiskers: slowest and fastest epoch)")
-    axis.legend(handles=framework_legend_handles(FRAMEWORKS), loc="lower right")
+    axis.set_xlabel(
+        "images per second (median; whiskers: slowest and fastest epoch)"
+    )
+    axis.legend(
+        handles=framework_legend_handles(FRAMEWORKS), loc="lower right"
+    )
     axis.set_xlim(0, max(max(r.images_per_s) for r in rows) * 1.1)
     figure.tight_layout()
     return figure
@@ -47,6 +51,8 @@ def plot_samples(batches: dict, count: int = 8, *, figsize=(7.5, 2.2)):
             axis.imshow(images[column], cmap="gray_r")
             axis.set_xticks([])
             axis.set_yticks([])
-        axes[row, 0].set_ylabel(label(framework), rotation=0, ha="right", va="center")
+        axes[row, 0].set_ylabel(
+            label(framework), rotation=0, ha="right", va="center"
+        )
     figure.tight_layout()
     return figure
