@@ -56,7 +56,7 @@ def test_tf_pipelines_give_the_same_batches_in_parallel(images):
 
 
 def test_measurement_in_a_fresh_process():
-    report = measure_pipelines(images=64, epochs=2, train_epochs=2, timeout=170)
+    report = measure_pipelines(images=64, epochs=2, train_epochs=2, feed_images=64, timeout=170)
     assert {row.framework for row in report.rows} == {"pytorch", "tensorflow"}
     assert all(row.same_batches for row in report.rows)
     assert all(len(row.images_per_s) == 1 for row in report.rows + report.feeds)
@@ -69,7 +69,7 @@ def test_plots_draw():
     from companion.pipelines.plots import plot_samples, plot_throughput
 
     row = Row("pytorch", "a", "0", [1.0, 2.0, 3.0], 1.0, [0.1, 0.1])
-    report = PipelineReport(64, 600.0, [row, Row("tensorflow", "b", "1", [2.0], 1.0)], [], {})
+    report = PipelineReport(64, 64, 600.0, [row, Row("tensorflow", "b", "1", [2.0], 1.0)], [], {})
     assert row.spread() == "2 [1-3]"
     assert len(plot_throughput(report).axes) == 1
     batches = {"pytorch": np.zeros((8, 1, 4, 4)), "tensorflow": np.zeros((8, 4, 4, 1))}

@@ -204,7 +204,7 @@ def wide_mlp_step_seconds(
     precision: str,
     width: int = 1024,
     batch: int = 256,
-    steps: int = 12,
+    steps: int = 8,
 ) -> TimingResult:
     """Training-step time of a 3-layer MLP this wide: where matrix products dominate."""
     check_choice("precision", precision, PRECISIONS)

@@ -254,33 +254,21 @@ def _on_epoch(loader):
     return feed
 
 
-def measure_torch_feeds(blobs, labels, epochs: int) -> list[Row]:
-    """PyTorch's loop fed by its own ``DataLoader`` (before TensorFlow is imported)."""
-    from companion.pipelines.pytorch import make_loader
+def measure_feeds(blobs, labels, epochs: int) -> list[Row]:
+    """Each framework's model fed by its own pipeline and by the other's.
 
-    plain = make_loader(blobs, labels)
-    workers = make_loader(
-        blobs, labels, num_workers=2, persistent_workers=True
-    )
-    trainers = {
-        (PYTORCH, "PyTorch loop <- DataLoader, no workers"): torch_trainer(
-            _on_epoch(plain)
-        ),
-        (PYTORCH, "PyTorch loop <- DataLoader, 2 workers"): torch_trainer(
-            _on_epoch(workers)
-        ),
-    }
-    return _feed_rows(trainers, epochs)
-
-
-def measure_cross_feeds(blobs, labels, epochs: int) -> list[Row]:
-    """tf.data into PyTorch (through NumPy); tf.data and a DataLoader into Keras ``fit``."""
+    Nothing forks here: the ``DataLoader`` runs in the main process.
+    """
     from companion.pipelines.pytorch import make_loader
     from companion.pipelines.tensorflow import make_dataset
 
     data = make_dataset(blobs, labels, parallel="autotune")
+    plain = make_loader(blobs, labels)
     loader = make_loader(blobs, labels, channels_last=True)
     trainers = {
+        (PYTORCH, "PyTorch loop <- DataLoader, no workers"): torch_trainer(
+            _on_epoch(plain)
+        ),
         (PYTORCH, "PyTorch loop <- tf.data (as NumPy)"): torch_trainer(
             lambda epoch: data.as_numpy_iterator()
         ),
@@ -294,7 +282,9 @@ def measure_cross_feeds(blobs, labels, epochs: int) -> list[Row]:
     return _feed_rows(trainers, epochs)
 
 
-def run_measurements(count: int, epochs: int, train_epochs: int) -> dict:
+def run_measurements(
+    count: int, epochs: int, train_epochs: int, feed_images: int
+) -> dict:
     """Everything, in the order that keeps forking safe; what the child prints."""
     import warnings
 
@@ -309,7 +299,6 @@ def run_measurements(count: int, epochs: int, train_epochs: int) -> dict:
     torch.set_num_threads(1)
     blobs, labels = make_png_images(count)
     loaders = measure_loaders(blobs, labels, epochs)
-    feeds = measure_torch_feeds(blobs, labels, train_epochs)
     if "tensorflow" in sys.modules:
         raise RuntimeError(
             "TensorFlow was imported before the DataLoader forked"
@@ -318,9 +307,13 @@ def run_measurements(count: int, epochs: int, train_epochs: int) -> dict:
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
     datasets = measure_datasets(blobs, labels, epochs)
-    feeds += measure_cross_feeds(blobs, labels, train_epochs)
+    feed_images = min(feed_images, count)
+    feeds = measure_feeds(
+        blobs[:feed_images], labels[:feed_images], train_epochs
+    )
     return {
         "images": count,
+        "feed_images": feed_images,
         "png_bytes": sum(map(len, blobs)) / len(blobs),
         "rows": [asdict(r) for r in loaders + datasets],
         "feeds": [asdict(r) for r in feeds],
@@ -333,6 +326,7 @@ class PipelineReport:
     """What :func:`measure_pipelines` measured."""
 
     images: int
+    feed_images: int
     png_bytes: float
     rows: list[Row]
     feeds: list[Row]
@@ -351,25 +345,34 @@ class PipelineReport:
 
 def measure_pipelines(
     images: int = 1024,
-    epochs: int = 5,
+    epochs: int = 4,
     train_epochs: int = 3,
+    feed_images: int = 512,
     timeout: float = 180.0,
 ) -> PipelineReport:
-    """Run the measurements in a fresh process; see the module docstring."""
+    """Run the measurements in a fresh process; see the module docstring.
+
+    ``images`` go through every pipeline configuration for ``epochs``
+    epochs; the first ``feed_images`` of them train the models of the
+    feeds for ``train_epochs`` epochs.
+    """
     from companion.processes import check_run, run_python
 
     check_int("images", images, minimum=64)
     check_int("epochs", epochs, minimum=2)
     check_int("train_epochs", train_epochs, minimum=2)
+    check_int("feed_images", feed_images, minimum=64)
     check_number("timeout", timeout, positive=True)
     arguments = ["-m", "companion.pipelines.measure", "--images", images]
     arguments += ["--epochs", epochs, "--train-epochs", train_epochs]
+    arguments += ["--feed-images", feed_images]
     done = check_run(
         run_python(arguments, timeout=timeout), "the pipeline measurements"
     )
     data = json.loads(done.stdout.strip().splitlines()[-1])
     return PipelineReport(
         images=data["images"],
+        feed_images=data["feed_images"],
         png_bytes=data["png_bytes"],
         rows=[Row(**r) for r in data["rows"]],
         feeds=[Row(**r) for r in data["feeds"]],
@@ -380,14 +383,14 @@ def measure_pipelines(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=1024)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--train-epochs", type=int, default=3)
+    parser.add_argument("--feed-images", type=int, default=512)
     args = parser.parse_args(argv)
-    print(
-        json.dumps(
-            run_measurements(args.images, args.epochs, args.train_epochs)
-        )
+    report = run_measurements(
+        args.images, args.epochs, args.train_epochs, args.feed_images
     )
+    print(json.dumps(report))
     return 0
 
 
