@@ -55,8 +55,9 @@ def test_tf_pipelines_give_the_same_batches_in_parallel(images):
         make_dataset(blobs, labels, parallel=0)
 
 
-def test_measurement_in_a_fresh_process():
-    report = measure_pipelines(images=64, epochs=2, train_epochs=2, feed_images=64, timeout=170)
+def test_measurement_runs_the_dataloader_in_a_fresh_process():
+    blobs, labels = make_png_images(64)
+    report = measure_pipelines(blobs, labels, epochs=2, train_epochs=2, feed_images=64)
     assert {row.framework for row in report.rows} == {"pytorch", "tensorflow"}
     assert all(row.same_batches for row in report.rows)
     assert all(len(row.images_per_s) == 1 for row in report.rows + report.feeds)
@@ -76,8 +77,9 @@ def test_plots_draw():
     assert len(plot_samples(batches).axes) == 16
 
 
-def test_measurement_arguments_are_checked():
-    with pytest.raises(ValueError, match="images must be at least 64"):
-        measure_pipelines(images=8)
+def test_measurement_arguments_are_checked(images):
+    blobs, labels = images
+    with pytest.raises(ValueError, match="at least 64 images"):
+        measure_pipelines(blobs, labels)
     with pytest.raises(ValueError, match="epochs must be at least 2"):
-        measure_pipelines(epochs=1)
+        measure_pipelines(blobs * 2, labels, epochs=1)

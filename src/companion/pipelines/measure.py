@@ -1,14 +1,16 @@
-"""Measure both input pipelines, and each framework's model fed from either, in a fresh process.
+"""Measure both input pipelines, and each framework's model fed from either.
 
-:func:`measure_pipelines` starts ``python -m companion.pipelines.measure``.
-The child first runs every ``DataLoader`` configuration, whose worker
-processes are forked from it *before* TensorFlow is imported (forking a
-process that runs TensorFlow's thread pools is not safe), then every
-``tf.data`` configuration, then trains the 28 x 28 digits CNN from each
-feed. Configurations are timed interleaved, epoch ``e`` of every one before
-epoch ``e + 1`` of any, so that a change in the machine's load hits them
-alike; the first epoch (worker start-up, tracing, caches) is reported apart.
-Each row gives images per second over the later epochs (median, minimum,
+:func:`measure_pipelines` runs every ``DataLoader`` configuration in a
+fresh process (``python -m companion.pipelines.measure``) that never
+imports TensorFlow: ``DataLoader`` workers are forked processes, and forking
+a process in which TensorFlow's thread pools run is not safe. The
+``tf.data`` configurations, and the feeds (the 28 x 28 digits CNN of each
+framework trained from its own pipeline and from the other's, with the
+``DataLoader`` in the main process), run in the calling process.
+Configurations are timed interleaved, epoch ``e`` of every one before epoch
+``e + 1`` of any, so that a change in the machine's load hits them alike;
+the first epoch (worker start-up, tracing, caches) is reported apart. Each
+row gives images per second over the later epochs (median, minimum,
 maximum) and the time to the first batch.
 
 >>> rows = [LOADERS[0], TF_DATASETS[-1]]
@@ -24,6 +26,7 @@ import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from companion.frameworks import PYTORCH, TENSORFLOW
 from companion.validation import check_int, check_number
@@ -282,43 +285,20 @@ def measure_feeds(blobs, labels, epochs: int) -> list[Row]:
     return _feed_rows(trainers, epochs)
 
 
-def run_measurements(
-    count: int, epochs: int, train_epochs: int, feed_images: int
-) -> dict:
-    """Everything, in the order that keeps forking safe; what the child prints."""
-    import warnings
-
+def run_loaders(path, epochs: int) -> dict:
+    """The child's work: every :data:`LOADERS` configuration on the images in ``path``."""
     import torch
 
-    from companion.pipelines.images import make_png_images
+    from companion.pipelines.images import load_png_images
 
-    # tf.data hands PyTorch read-only arrays; training only reads them.
-    warnings.filterwarnings(
-        "ignore", message="The given NumPy array is not writable"
-    )
     torch.set_num_threads(1)
-    blobs, labels = make_png_images(count)
-    loaders = measure_loaders(blobs, labels, epochs)
+    blobs, labels = load_png_images(path)
+    rows = measure_loaders(blobs, labels, epochs)
     if "tensorflow" in sys.modules:
         raise RuntimeError(
-            "TensorFlow was imported before the DataLoader forked"
+            "TensorFlow was imported where the DataLoader forks"
         )
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    datasets = measure_datasets(blobs, labels, epochs)
-    feed_images = min(feed_images, count)
-    feeds = measure_feeds(
-        blobs[:feed_images], labels[:feed_images], train_epochs
-    )
-    return {
-        "images": count,
-        "feed_images": feed_images,
-        "png_bytes": sum(map(len, blobs)) / len(blobs),
-        "rows": [asdict(r) for r in loaders + datasets],
-        "feeds": [asdict(r) for r in feeds],
-        "versions": {"torch": torch.__version__, "tensorflow": tf.__version__},
-    }
+    return {"rows": [asdict(r) for r in rows], "torch": torch.__version__}
 
 
 @dataclass
@@ -344,53 +324,66 @@ class PipelineReport:
 
 
 def measure_pipelines(
-    images: int = 1024,
+    blobs,
+    labels,
+    *,
     epochs: int = 4,
     train_epochs: int = 3,
     feed_images: int = 512,
-    timeout: float = 180.0,
+    timeout: float = 120.0,
 ) -> PipelineReport:
-    """Run the measurements in a fresh process; see the module docstring.
+    """Measure every configuration and feed on the PNG images; see the module docstring.
 
-    ``images`` go through every pipeline configuration for ``epochs``
-    epochs; the first ``feed_images`` of them train the models of the
-    feeds for ``train_epochs`` epochs.
+    Every pipeline configuration reads all ``blobs`` for ``epochs`` epochs;
+    the first ``feed_images`` of them train the models of the feeds for
+    ``train_epochs`` epochs.
     """
+    import tempfile
+    import warnings
+
+    import tensorflow as tf
+
+    from companion.pipelines.images import save_png_images
     from companion.processes import check_run, run_python
 
-    check_int("images", images, minimum=64)
     check_int("epochs", epochs, minimum=2)
     check_int("train_epochs", train_epochs, minimum=2)
-    check_int("feed_images", feed_images, minimum=64)
+    check_int("feed_images", feed_images, minimum=1)
     check_number("timeout", timeout, positive=True)
-    arguments = ["-m", "companion.pipelines.measure", "--images", images]
-    arguments += ["--epochs", epochs, "--train-epochs", train_epochs]
-    arguments += ["--feed-images", feed_images]
-    done = check_run(
-        run_python(arguments, timeout=timeout), "the pipeline measurements"
-    )
-    data = json.loads(done.stdout.strip().splitlines()[-1])
+    if len(blobs) < 64:
+        raise ValueError(
+            f"blobs must hold at least 64 images, got {len(blobs)}"
+        )
+    with tempfile.TemporaryDirectory(prefix="companion-png-") as directory:
+        path = save_png_images(Path(directory) / "png.npz", blobs, labels)
+        arguments = ["-m", "companion.pipelines.measure", "--images", path]
+        done = run_python([*arguments, "--epochs", epochs], timeout=timeout)
+    child = json.loads(check_run(done, "the DataLoader measurements").stdout)
+    datasets = measure_datasets(blobs, labels, epochs)
+    with warnings.catch_warnings():
+        # tf.data hands PyTorch read-only arrays; training only reads them.
+        warnings.filterwarnings(
+            "ignore", message="The given NumPy array is not"
+        )
+        feeds = measure_feeds(
+            blobs[:feed_images], labels[:feed_images], train_epochs
+        )
     return PipelineReport(
-        images=data["images"],
-        feed_images=data["feed_images"],
-        png_bytes=data["png_bytes"],
-        rows=[Row(**r) for r in data["rows"]],
-        feeds=[Row(**r) for r in data["feeds"]],
-        versions=data["versions"],
+        images=len(blobs),
+        feed_images=min(feed_images, len(blobs)),
+        png_bytes=sum(map(len, blobs)) / len(blobs),
+        rows=[Row(**r) for r in child["rows"]] + datasets,
+        feeds=feeds,
+        versions={"torch": child["torch"], "tensorflow": tf.__version__},
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=1024)
+    parser.add_argument("--images", type=Path, required=True, help=".npz file")
     parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--train-epochs", type=int, default=3)
-    parser.add_argument("--feed-images", type=int, default=512)
     args = parser.parse_args(argv)
-    report = run_measurements(
-        args.images, args.epochs, args.train_epochs, args.feed_images
-    )
-    print(json.dumps(report))
+    print(json.dumps(run_loaders(args.images, args.epochs)))
     return 0
 
 

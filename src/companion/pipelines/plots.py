@@ -29,7 +29,11 @@ def plot_throughput(report, *, figsize=(7.5, 3.4)):
         "images per second (median; whiskers: slowest and fastest epoch)"
     )
     axis.legend(
-        handles=framework_legend_handles(FRAMEWORKS), loc="lower right"
+        handles=framework_legend_handles(FRAMEWORKS),
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        ncol=2,
+        frameon=False,
     )
     axis.set_xlim(0, max(max(r.images_per_s) for r in rows) * 1.1)
     figure.tight_layout()
