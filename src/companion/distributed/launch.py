@@ -105,7 +105,11 @@ def worker_environment(extra: Mapping[str, str] | None = None) -> dict:
 
 
 def die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies (elsewhere: nothing)."""
+    """Ask Linux to kill this process when its parent dies (elsewhere: nothing).
+
+    Linux ties this to the parent *thread* that started the process, so
+    start workers from a thread that outlives them (the main thread does).
+    """
     if not sys.platform.startswith("linux"):
         return
     import ctypes
