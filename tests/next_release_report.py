@@ -21,6 +21,7 @@ The report says, for the candidate build:
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import re
 import sys
@@ -32,6 +33,7 @@ ROOT = TESTS.parent
 sys.path[:0] = [str(TESTS), str(ROOT / "docs" / "_ext")]
 
 import yaml  # noqa: E402
+from book_common import FINGERPRINT_MARKER  # noqa: E402
 from book_reproduction import comparable, published_notebook, tags  # noqa: E402
 
 CLAIM_MARKER = re.compile(r"^:::+\{claim\}\s+(\S+)", re.MULTILINE)
@@ -78,23 +80,55 @@ def short(value, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + " …"
 
 
+def code_cells(root: Path, page: str) -> list:
+    """A page's code cells as published, without the build's hidden fingerprint cell.
+
+    The fingerprint hashes the installed versions, so it always differs between
+    the two builds; it is no output of the page.
+    """
+    return [
+        cell
+        for cell in published_notebook(root, page).cells
+        if cell.cell_type == "code" and not cell.source.startswith(FINGERPRINT_MARKER)
+    ]
+
+
+def matching_cells(want: list, have: list) -> list[tuple[int, int]]:
+    """Pairs (reference index, candidate index) of code cells with the same source, in order.
+
+    With the same code throughout this pairs every cell; a reference built
+    from another commit pairs only the cells both commits share.
+    """
+    matcher = difflib.SequenceMatcher(
+        a=[c.source for c in want], b=[c.source for c in have], autojunk=False
+    )
+    return [
+        (block.a + k, block.b + k)
+        for block in matcher.get_matching_blocks()
+        for k in range(block.size)
+    ]
+
+
 def compare_page(reference: Path, candidate: Path, page: str, source: str) -> PageComparison:
-    """Compare one page's published notebooks, cell by cell."""
+    """Compare one page's published notebooks, cell by cell (cells with the same code)."""
     result = PageComparison(page)
-    want = [c for c in published_notebook(reference, page).cells if c.cell_type == "code"]
-    have = [c for c in published_notebook(candidate, page).cells if c.cell_type == "code"]
-    if [c.source for c in want] != [c.source for c in have]:
-        result.details.append("the two builds hold different code: not compared")
-        return result
+    want, have = code_cells(reference, page), code_cells(candidate, page)
+    pairs = matching_cells(want, have)
+    if len(pairs) < len(have):
+        result.details.append(
+            f"{len(have) - len(pairs)} of {len(have)} cells have other code in the reference "
+            "build: only the others are compared"
+        )
     cell_sections, section_claims = sections_of_cells(source)
-    for index, (old, new) in enumerate(zip(want, have, strict=True)):
-        if "timing" in tags(old):
+    for old_index, index in pairs:
+        old, new = want[old_index], have[index]
+        if "timing" in tags(new):
             continue
         before, after = comparable(old.outputs), comparable(new.outputs)
         if before == after:
             continue
         result.changed_cells.append(index)
-        first = old.source.strip().splitlines()[:1]
+        first = new.source.strip().splitlines()[:1]
         result.details.append(
             f"cell {index} (`{first[0] if first else ''}`):\n"
             f"    pinned: {short(before)}\n    next:   {short(after)}"
@@ -142,20 +176,18 @@ def claim_verdicts() -> dict[str, str]:
     return {c["id"]: c.get("verdict") or "no verdict" for c in claims["claims"]}
 
 
-def same_code(reference: Path, candidate: Path, page: str) -> bool:
-    def code(root):
-        return [c.source for c in published_notebook(root, page).cells if c.cell_type == "code"]
-
-    return (reference / "_sources" / f"{page}.ipynb").is_file() and code(reference) == code(
-        candidate
-    )
+def shared_cells(reference: Path, candidate: Path, page: str) -> int:
+    """How many code cells of the page the reference build holds with the same code."""
+    if not (reference / "_sources" / f"{page}.ipynb").is_file():
+        return 0
+    return len(matching_cells(code_cells(reference, page), code_cells(candidate, page)))
 
 
 def report(references: list[Path], candidate: Path, *, installed: dict[str, str], log: Path) -> str:
     """The Markdown report (see the module docstring).
 
-    Each page is compared with the first of ``references`` whose build holds
-    the same code for it (a pinned build of another commit may not).
+    Each page is compared with the reference build that shares the most code
+    cells with it (a pinned build of another commit may share only some).
     """
     executed = json.loads((candidate.parent / "execution.json").read_text(encoding="utf-8"))
     failed = failures(candidate.parent / "execution.json", log)
@@ -170,16 +202,19 @@ def report(references: list[Path], candidate: Path, *, installed: dict[str, str]
     for page in sorted(executed):
         if page in failed:
             continue
-        reference = next((r for r in references if same_code(r, candidate, page)), None)
-        if reference is None:
-            lines.append(f"- `{page}`: no pinned build of the same code to compare with")
+        shared = {r: shared_cells(r, candidate, page) for r in references}
+        reference = max(references, key=shared.get)
+        if not shared[reference]:
+            lines.append(f"- `{page}`: no pinned build of this page to compare with")
             continue
         source = (ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8")
         comparison = compare_page(reference, candidate, page, source)
-        if not comparison.details:
-            lines.append(f"- `{page}`: unchanged (compared with {reference})")
+        if not comparison.changed_cells:
+            lines.append(f"- `{page}`: no output changed (compared with {reference})")
+            lines += [f"  - {detail}" for detail in comparison.details]
             continue
-        lines.append(f"- `{page}`: {len(comparison.changed_cells)} cell(s) changed")
+        changed = len(comparison.changed_cells)
+        lines.append(f"- `{page}`: {changed} cell(s) changed (compared with {reference})")
         lines += [f"  - {detail}" for detail in comparison.details]
         for claim, cells in comparison.claims.items():
             touched.setdefault(claim, []).append(f"{page} cells {cells}")
@@ -195,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--reference", type=Path, action="append", required=True,
-        help="a pinned build's html/ (repeat: the first with the same code is used)",
+        help="a pinned build's html/ (repeat: per page, the one sharing most code is used)",
     )  # fmt: skip
     parser.add_argument("--candidate", type=Path, required=True, help="the next build's html/")
     parser.add_argument("--versions", type=Path, required=True, help="JSON {name: version}")
