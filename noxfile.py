@@ -16,8 +16,10 @@
                            a real browser
     nox -s serve           rebuild on change and serve the book on http://127.0.0.1:8000
     nox -s lock            re-resolve constraints.txt (deliberately, not in CI)
+    nox -s next            build the book in .nox/next against the newest releases (not
+                           the pins) and report what changed: docs/_build-next/next-report.md
 
-Every session but ``lock`` runs in one shared environment, ``.nox/book``,
+Every session but ``lock`` and ``next`` runs in one shared environment, ``.nox/book``,
 installed from pyproject.toml under the lock and reinstalled only when
 either file changes; so a repeated ``nox -s docs`` takes seconds, and the
 sessions share one execution cache.
@@ -28,9 +30,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 import time
+import tomllib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -84,6 +89,27 @@ def book_environment(session: nox.Session) -> None:
     session.env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
+NODE_MODULES = ROOT / "node_modules"
+
+
+def npm_packages(session: nox.Session) -> None:
+    """``npm ci`` the npm packages of package-lock.json into node_modules/, if stale.
+
+    The deployment chapter runs onnxruntime-web and LiteRT.js in Chromium
+    while it executes, the draw-a-digit page ships onnxruntime-web's files,
+    and the browser tests inject axe-core.
+    """
+    key = hashlib.sha256((ROOT / "package-lock.json").read_bytes()).hexdigest()
+    stamp = NODE_MODULES / ".installed-for"
+    if stamp.exists() and stamp.read_text() == key:
+        session.log("node_modules is up to date with package-lock.json")
+        return
+    if shutil.which("npm") is None:
+        session.error("the book's npm packages need Node.js and npm (`npm ci`): install them")
+    session.run("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", external=True)
+    stamp.write_text(key)
+
+
 def run(session: nox.Session, program: str, *args: str, **kwargs) -> None:
     """Run a program of the shared environment."""
     session.run(
@@ -125,10 +151,17 @@ def build_book(session: nox.Session, *, fresh: bool = False, only: list[str] = (
     run(session, "sphinx-build", *args, str(DOCS), str(HTML))
 
 
+def build_tools(session: nox.Session) -> None:
+    """What building the book needs besides Python: the npm runtimes and Chromium."""
+    npm_packages(session)
+    ensure_chromium(session)
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the executed book into docs/_build/html (warnings are errors)."""
     book_environment(session)
+    build_tools(session)
     build_book(session, fresh="--fresh" in session.posargs, only=pages_from(session))
     session.log(f"open {HTML / 'index.html'}")
 
@@ -137,6 +170,7 @@ def docs(session: nox.Session) -> None:
 def serve(session: nox.Session) -> None:
     """Rebuild on every change to docs/ or src/ and serve on http://127.0.0.1:8000."""
     book_environment(session)
+    build_tools(session)
     run(
         session,
         "sphinx-autobuild",
@@ -176,23 +210,8 @@ def reproduce_tests(session: nox.Session, pages: list[str] = ()) -> None:
 
 
 def site_tests(session: nox.Session) -> None:
-    ensure_chromium(session)
-    npm_tools(session)
+    build_tools(session)
     pytest(session, "--durations=10", "tests/site")
-
-
-def npm_tools(session: nox.Session) -> None:
-    """The browser tests' npm tools (axe-core), as package-lock.json pins them, in node_modules/.
-
-    Skipped when node_modules matches the lock already (npm writes its own copy there).
-    """
-    installed = ROOT / "node_modules" / ".package-lock.json"
-    lock = ROOT / "package-lock.json"
-    if installed.is_file() and installed.stat().st_mtime >= lock.stat().st_mtime:
-        return
-    if shutil.which("npm") is None:
-        session.error("the accessibility tests need npm (Node.js) to install axe-core")
-    session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
 
 
 @nox.session
@@ -240,6 +259,15 @@ def site(session: nox.Session) -> None:
 CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
 
 
+def playwright_chromium() -> Path | None:
+    """The folder of a Chromium that ``playwright install chromium`` downloaded, if any."""
+    browsers = Path(
+        os.environ.get("PLAYWRIGHT_BROWSERS_PATH", Path.home() / ".cache" / "ms-playwright")
+    )
+    found = sorted(browsers.glob("chromium-*")) if browsers.is_dir() else []
+    return found[-1] if found else None
+
+
 def ensure_chromium(session: nox.Session) -> None:
     """The browser tests drive Debian's ``chromium``; install it when it is missing.
 
@@ -247,6 +275,11 @@ def ensure_chromium(session: nox.Session) -> None:
     Set BOOK_CHROMIUM to use another Chromium binary.
     """
     if Path(CHROMIUM).is_file():
+        return
+    if "BOOK_CHROMIUM" not in os.environ and playwright_chromium():
+        # Hosts without Debian's package and without root (Read the Docs) run
+        # `playwright install chromium` first; the book's Playwright finds it.
+        session.log(f"using Playwright's own Chromium in {playwright_chromium()}")
         return
     why = f"the browser tests need Chromium at {CHROMIUM}"
     if "BOOK_CHROMIUM" in os.environ:
@@ -333,6 +366,7 @@ def tests(session: nox.Session) -> None:
     try:
         with cost.phase("environment"):
             book_environment(session)
+            build_tools(session)
         with cost.phase("lint"):
             lint_all(session)
         with cost.phase("unit"):
@@ -376,3 +410,158 @@ def lock(session: nox.Session) -> None:
     )
     LOCK.write_text(header + "\n".join(lines) + "\n")
     session.log(f"wrote {LOCK} ({len(lines)} packages)")
+
+
+# --- The book against the newest releases --------------------------------------------
+
+NEXT_ENV = ROOT / ".nox" / "next"
+NEXT_BIN = NEXT_ENV / ("Scripts" if os.name == "nt" else "bin")
+NEXT_BUILD = DOCS / "_build-next"
+NEXT_WHEELS = ROOT / ".nox" / "next-wheels"
+
+
+def next_requirements() -> list[str]:
+    """The book's requirements with every version limit lifted but the docs toolchain's.
+
+    The package's own dependencies and its ``deploy`` extra (the frameworks
+    and runtimes the chapters measure) lose their version specifiers; the
+    ``docs`` extra and the ``dev`` group keep theirs (what builds the site is
+    not under test). Environment markers stay.
+    """
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = project["project"]["optional-dependencies"]
+    lifted = [*project["project"]["dependencies"], *extras["deploy"]]
+    kept = list(extras["docs"])
+    groups = project["dependency-groups"]
+
+    def expand(group: str) -> list[str]:
+        found = []
+        for item in groups[group]:
+            found += expand(item["include-group"]) if isinstance(item, dict) else [item]
+        return found
+
+    kept += expand("dev")
+    unpinned = []
+    for requirement in lifted:
+        name, _, marker = requirement.partition(";")
+        bare = re.split(r"[<>=!~ ]", name.strip(), maxsplit=1)[0]
+        unpinned.append(f"{bare}; {marker.strip()}" if marker else bare)
+    return sorted(set(unpinned + kept))
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+@nox.session(name="next", venv_backend="none")
+def next_releases(session: nox.Session) -> None:
+    """Build the book against the newest releases in .nox/next; report what changed.
+
+    Nothing of the pinned build is touched: the environment is .nox/next, the
+    build (site, execution cache, kernel profile, compiler cache) goes to
+    docs/_build-next. The report, docs/_build-next/next-report.md, compares
+    every output with the pinned build in docs/_build/html, or, for a page
+    whose code differs there, with the first folder given as
+    ``-- --reference DIR`` that holds the same code; timing cells aside.
+
+    torch from PyPI is a CUDA build of several GB that also runs on the CPU.
+    Machines of this project's kind cap pip at an older torch through a
+    site-wide constraints file; this session replaces it with an empty one
+    (PIP_CONSTRAINT), which changes nothing where there is no such cap.
+    """
+    references = [HTML]
+    for index, argument in enumerate(session.posargs):
+        if argument == "--reference":
+            references.append(Path(session.posargs[index + 1]).resolve())
+    pip_env = {"PIP_CONSTRAINT": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    python = str(NEXT_BIN / "python")
+    if not Path(python).exists():
+        session.run(sys.executable, "-m", "venv", str(NEXT_ENV), external=True)
+    session.run(
+        python, "-m", "pip", "install", "-q", "--upgrade", "pip", external=True, env=pip_env
+    )
+    requirements = next_requirements()
+    # Download first, then install from the folder: the download's size and time are the cost.
+    shutil.rmtree(NEXT_WHEELS, ignore_errors=True)
+    started = time.monotonic()
+    session.run(
+        python,
+        "-m",
+        "pip",
+        "download",
+        "-q",
+        "-d",
+        str(NEXT_WHEELS),
+        *requirements,
+        external=True,
+        env=pip_env,
+    )
+    downloaded = time.monotonic() - started
+    started = time.monotonic()
+    session.run(
+        python,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--upgrade",
+        "--no-index",
+        "--find-links",
+        str(NEXT_WHEELS),
+        *requirements,
+        external=True,
+        env=pip_env,
+    )
+    session.run(
+        python,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-deps",
+        "--no-build-isolation",
+        "-e",
+        ".",
+        external=True,
+        env=pip_env,
+    )
+    installed_s = time.monotonic() - started
+    freeze = session.run(
+        python, "-m", "pip", "list", "--format", "json", silent=True, external=True, env=pip_env
+    )
+    NEXT_BUILD.mkdir(parents=True, exist_ok=True)
+    versions = {p["name"]: p["version"] for p in json.loads(freeze.strip().splitlines()[-1])}
+    (NEXT_BUILD / "versions.json").write_text(json.dumps(versions, indent=1), encoding="utf-8")
+    cost = {
+        "download_bytes": folder_bytes(NEXT_WHEELS),
+        "download_seconds": round(downloaded, 1),
+        "install_seconds": round(installed_s, 1),
+        "environment_bytes": folder_bytes(NEXT_ENV),
+    }
+    (NEXT_BUILD / "install-cost.json").write_text(json.dumps(cost, indent=1), encoding="utf-8")
+    session.log(f"install cost: {cost}")
+    build_tools(session)
+    path = f"{NEXT_BIN}{os.pathsep}{os.environ['PATH']}"
+    env = {**QUIET, "BOOK_BUILD_DIR": str(NEXT_BUILD), "PATH": path, "VIRTUAL_ENV": str(NEXT_ENV)}
+    log = NEXT_BUILD / "build.log"
+    args = [*STRICT_SPHINX_ARGS, "-b", "html", "-j", "auto", "-d", str(NEXT_BUILD / "doctrees")]
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as out:
+        session.run(
+            str(NEXT_BIN / "sphinx-build"),
+            *args,
+            str(DOCS),
+            str(NEXT_BUILD / "html"),
+            external=True,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            success_codes=[0, 1, 2],
+        )
+    session.log(f"next build: {time.monotonic() - started:.0f} s, log in {log}")
+    report = [python, str(ROOT / "tests" / "next_release_report.py"), "--log", str(log)]
+    for reference in references:
+        report += ["--reference", str(reference)]
+    report += ["--candidate", str(NEXT_BUILD / "html")]
+    report += ["--versions", str(NEXT_BUILD / "versions.json")]
+    session.run(*report, "--out", str(NEXT_BUILD / "next-report.md"), external=True, env=env)

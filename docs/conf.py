@@ -19,7 +19,9 @@ from companion.quiet import QUIET_ENVIRONMENT
 
 DOCS = Path(__file__).parent.resolve()
 ROOT = DOCS.parent
-BUILD = DOCS / "_build"
+# The execution cache, kernel profile and compiler cache live here; `nox -s next`
+# points BOOK_BUILD_DIR elsewhere so that its build shares nothing with this one.
+BUILD = Path(os.environ.get("BOOK_BUILD_DIR") or DOCS / "_build").resolve()
 sys.path.insert(0, str(DOCS / "_ext"))
 
 # --- Project -----------------------------------------------------------------
@@ -47,6 +49,7 @@ extensions = [
     "page_files",
     "accessible_outputs",
     "css_trim",
+    "generated_static",
     "sphinx_sitemap",
     "sphinxext.opengraph",
     "notfound.extension",
@@ -102,6 +105,18 @@ kernel_environment = {
 fingerprint_package_dir = str(ROOT / "src" / "companion")
 fingerprint_extra_files = [kernel_config_file]
 fingerprint_distributions = ["companion[deploy]", "ipykernel"]
+
+# Files a page loads that the build makes rather than the repository holds (see
+# _ext/generated_static.py): the draw-a-digit page's two models, trained and
+# exported as the deployment chapter does, and onnxruntime-web's files from
+# node_modules (`npm ci`, run by `nox -s docs`).
+generated_static = [
+    {
+        "command": [sys.executable, "-m", "companion.deployment.demo_site"],
+        "target": "_static/demo/site",
+    },
+]
+generated_static_environment = dict(QUIET_ENVIRONMENT)
 
 framework_tabs = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
 claims_file = "claims.yaml"

@@ -9,16 +9,24 @@ torch-export        ``torch.export.export`` then ``.save`` (.pt2)   ``torch.expo
 aoti                AOTInductor: ``aoti_compile_and_package``       ``aoti_load_package`` (C++ too)
 onnx                ``torch.onnx.export`` (the torch.export-based   onnxruntime
                     exporter, the default since torch 2.9)
+executorch          ``torch.export`` lowered with ExecuTorch's      ExecuTorch runtime
+                    XNNPACK partitioner to a ``.pte`` program       (phones, microcontrollers)
+litert-torch        LiteRT Torch's ``litert_torch.convert`` to      LiteRT interpreter
+                    ``.tflite`` (fixed batch)
 ==================  =============================================  ============================
 
-Every route keeps the batch dimension dynamic, so the artifact accepts any
-number of images. :func:`torch_logits` (from :mod:`companion.logits`) gives
+Every route but LiteRT Torch keeps the batch dimension dynamic, so the
+artifact accepts any number of images (LiteRT Torch cannot lower this model
+with a dynamic batch; its file takes :data:`LITERT_TORCH_BATCH` images). The
+ExecuTorch program plans its memory for the largest batch it allows, so its
+bound is :data:`EXECUTORCH_MAX_BATCH`, not the 65,536 of the other routes. :func:`torch_logits` (from :mod:`companion.logits`) gives
 the source model's logits to compare an artifact's outputs with. TorchScript is deprecated on the pinned torch and warns;
 :func:`export_torch` lets the warning through to the caller (and
 :func:`companion.deployment.attempt_export` records it).
 
 >>> sorted(ROUTES)
-['aoti', 'onnx', 'torch-export', 'torchscript-script', 'torchscript-trace']
+['aoti', 'executorch', 'litert-torch', 'onnx', 'torch-export', 'torchscript-script', \
+'torchscript-trace']
 >>> ROUTES["onnx"].runner_format, ROUTES["onnx"].artifact
 ('onnx', 'pytorch.onnx')
 """
@@ -32,10 +40,27 @@ import numpy as np
 from companion.deployment.records import ExportRecord, Route, export_into
 from companion.frameworks import PYTORCH
 from companion.logits import torch_logits
-from companion.validation import IMAGE_RANK, check_choice, check_instance
+from companion.validation import (
+    IMAGE_RANK,
+    check_choice,
+    check_instance,
+    check_int,
+)
 
 #: With one image, torch.export would specialize the batch size to 1.
 MIN_EXAMPLE_BATCH = 2
+#: The largest batch most routes accept (torch.export's bound on the batch symbol).
+MAX_BATCH = 65536
+#: ExecuTorch plans every buffer for the largest allowed batch: a small bound keeps
+#: the memory small (the test split has 359 images).
+EXECUTORCH_MAX_BATCH = 1024
+#: With an example of fewer images, ExecuTorch 1.5.1 plans memory for a few
+#: images only, and the program refuses larger batches at run time
+#: (``set_inputs() ... failed with error 0x10``), whatever the bound says;
+#: the unit tests show it.
+EXECUTORCH_MIN_EXAMPLE = 16
+#: LiteRT Torch converts with the example's batch size fixed.
+LITERT_TORCH_BATCH = 359
 
 ROUTES: dict[str, Route] = {
     route.name: route
@@ -79,6 +104,22 @@ ROUTES: dict[str, Route] = {
             runner_format="onnx",
             artifact="pytorch.onnx",
             runtime="onnxruntime",
+        ),
+        Route(
+            name="executorch",
+            framework=PYTORCH,
+            exporter="ExecuTorch .pte (XNNPACK)",
+            runner_format="executorch",
+            artifact="pytorch.pte",
+            runtime="ExecuTorch runtime",
+        ),
+        Route(
+            name="litert-torch",
+            framework=PYTORCH,
+            exporter="LiteRT Torch .tflite",
+            runner_format="tflite",
+            artifact="pytorch.tflite",
+            runtime="LiteRT interpreter",
         ),
     )
 }
@@ -124,21 +165,97 @@ def _check_model_and_route(model, route) -> None:
     check_choice("route", route, ROUTES)
 
 
-def _dynamic_batch():
+def _dynamic_batch(largest: int = MAX_BATCH):
     import torch
 
-    return ({0: torch.export.Dim("batch", min=1, max=65536)},)
+    return ({0: torch.export.Dim("batch", min=1, max=largest)},)
 
 
-def exported_program(model, example_input):
-    """``torch.export.export`` of ``model`` with a dynamic batch dimension."""
+def exported_program(model, example_input, *, max_batch: int = MAX_BATCH):
+    """``torch.export.export`` of ``model`` with a dynamic batch of 1 to ``max_batch`` images."""
     import torch
 
     return torch.export.export(
         model.eval(),
         (_example_tensor(example_input),),
-        dynamic_shapes=_dynamic_batch(),
+        dynamic_shapes=_dynamic_batch(
+            check_int("max_batch", max_batch, minimum=2)
+        ),
     )
+
+
+def executorch_program(
+    model, example_input, *, max_batch: int = EXECUTORCH_MAX_BATCH
+):
+    """The ExecuTorch program for ``model``: exported, lowered to XNNPACK where it can be.
+
+    ``to_edge_transform_and_lower`` hands the operators XNNPACK supports (all
+    of this CNN's) to that backend's optimized CPU kernels; ``to_executorch``
+    plans the memory, for a batch of ``max_batch`` images. Its ``buffer`` is
+    the ``.pte`` file.
+    """
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+        XnnpackPartitioner,
+    )
+    from executorch.exir import to_edge_transform_and_lower
+
+    if len(example_input) < EXECUTORCH_MIN_EXAMPLE:
+        raise ValueError(
+            f"example_input needs at least {EXECUTORCH_MIN_EXAMPLE} images for ExecuTorch: "
+            "with fewer, the program cannot take larger batches"
+        )
+    program = exported_program(model, example_input, max_batch=max_batch)
+    lowered = to_edge_transform_and_lower(
+        program, partitioner=[XnnpackPartitioner()]
+    )
+    return lowered.to_executorch()
+
+
+def planned_memory_bytes(pte: Path) -> int:
+    """Bytes of working memory an ExecuTorch ``.pte`` program plans for inputs and activations.
+
+    Read with ExecuTorch's own deserializer of the file format.
+    """
+    from executorch.exir._serialize._program import deserialize_pte_binary
+
+    program = deserialize_pte_binary(Path(pte).read_bytes()).program
+    (plan,) = program.execution_plan
+    return int(sum(plan.non_const_buffer_sizes))
+
+
+def graph_operators(program) -> list[str]:
+    """The operators an ``ExportedProgram``'s graph calls, sorted by name."""
+    calls = {
+        str(node.target)
+        for node in program.graph.nodes
+        if node.op == "call_function"
+    }
+    return sorted(calls)
+
+
+def core_aten(program):
+    """``program.run_decompositions()``: the same program in core ATen operators.
+
+    torch 2.13 warns from inside the call (a ``FutureWarning`` about its own
+    ``LeafSpec``, raised while it copies the program); nothing a caller can
+    change, so it is silenced here.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", "`isinstance\\(treespec, LeafSpec\\)`", FutureWarning
+        )
+        return program.run_decompositions()
+
+
+def _write_litert_torch(model, example, path: Path) -> None:
+    import litert_torch  # not installable beside the pins: see the deployment chapter
+
+    fixed = (
+        example[:1].expand(LITERT_TORCH_BATCH, *example.shape[1:]).contiguous()
+    )
+    litert_torch.convert(model, (fixed,)).export(str(path))
 
 
 def write_artifact(model, route: str, path: Path, example_input) -> Path:
@@ -165,6 +282,10 @@ def write_artifact(model, route: str, path: Path, example_input) -> Path:
         aoti_compile_and_package(
             exported_program(model, example), package_path=str(path)
         )
+    elif route == "executorch":
+        path.write_bytes(executorch_program(model, example).buffer)
+    elif route == "litert-torch":
+        _write_litert_torch(model, example, path)
     else:  # onnx
         torch.onnx.export(
             model,
@@ -194,7 +315,7 @@ def export_torch(
     Traceback (most recent call last):
     ...
     ValueError: route must be one of ('torchscript-trace', 'torchscript-script', \
-'torch-export', 'aoti', 'onnx'), got 'tflite'
+'torch-export', 'aoti', 'onnx', 'executorch', 'litert-torch'), got 'tflite'
     """
     _check_model_and_route(model, route)
     example = _example_tensor(example_input)
@@ -206,9 +327,17 @@ def export_torch(
 
 
 __all__ = [
+    "EXECUTORCH_MAX_BATCH",
+    "EXECUTORCH_MIN_EXAMPLE",
+    "LITERT_TORCH_BATCH",
+    "MAX_BATCH",
     "ROUTES",
+    "core_aten",
+    "executorch_program",
     "export_torch",
     "exported_program",
+    "graph_operators",
+    "planned_memory_bytes",
     "torch_logits",
     "write_artifact",
 ]

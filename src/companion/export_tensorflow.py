@@ -14,35 +14,46 @@ tf2onnx-from-keras     ``tf2onnx.convert.from_keras`` with an          onnxrunti
                        explicit ``input_signature``
 tf2onnx-from-function  ``tf2onnx.convert.from_function`` on a          onnxruntime
                        ``tf.function`` calling the model
+keras-litert           ``model.export(format="litert")`` (Keras 3.13+)  LiteRT interpreter
+openvino               ``model.export(format="openvino")`` (Keras       OpenVINO runtime
+                       3.11+): ``model.xml`` and ``model.bin``
 =====================  ==============================================  ===================
 
 Every route keeps the batch dimension dynamic, and every artifact takes
-channels-last images, as the Keras model does (:func:`companion.logits.keras_logits`
+channels-last images (:func:`write_litert_fixed_batch` writes the fixed-batch
+``.tflite`` that LiteRT.js in the browser needs), as the Keras model does (:func:`companion.logits.keras_logits`
 gives the source model's logits to compare with). :func:`serving_request`
 writes the REST request TensorFlow Serving would accept for the exported
 signature.
 
 >>> sorted(ROUTES)  # doctest: +NORMALIZE_WHITESPACE
-['onnx', 'saved-model', 'tf2onnx-from-function', 'tf2onnx-from-keras', 'tflite',
- 'tflite-dynamic-range']
+['keras-litert', 'onnx', 'openvino', 'saved-model', 'tf2onnx-from-function',
+ 'tf2onnx-from-keras', 'tflite', 'tflite-dynamic-range']
 >>> ROUTES["tflite"].runner_format
 'tflite'
 """
 
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from companion.deployment.records import ExportRecord, Route, export_into
+from companion.deployment.records import (
+    ExportRecord,
+    Route,
+    export_into,
+    quiet_exporters,
+)
 from companion.frameworks import TENSORFLOW
 from companion.validation import (
     check_choice,
     check_images,
     check_instance,
+    check_int,
     check_text,
 )
 
@@ -102,8 +113,27 @@ ROUTES: dict[str, Route] = {
             artifact="tf2onnx_from_function.onnx",
             runtime="onnxruntime",
         ),
+        Route(
+            name="keras-litert",
+            framework=TENSORFLOW,
+            exporter="Keras model.export (litert)",
+            runner_format="tflite",
+            artifact="keras.tflite",
+            runtime="LiteRT interpreter",
+        ),
+        Route(
+            name="openvino",
+            framework=TENSORFLOW,
+            exporter="Keras model.export (openvino)",
+            runner_format="openvino",
+            artifact="openvino",
+            runtime="OpenVINO",
+        ),
     )
 }
+
+#: The file name inside an ``openvino`` route's directory (the weights sit beside it).
+OPENVINO_MODEL = "model.xml"
 
 
 def _check_model(model):
@@ -144,6 +174,35 @@ def _write_tflite(model, path: Path, *, dynamic_range: bool) -> None:
         path.write_bytes(converter.convert())
 
 
+def write_litert_fixed_batch(model, path: Path, batch: int) -> Path:
+    """``model.export(format="litert")`` for exactly ``batch`` images; return ``path``.
+
+    LiteRT.js, the browser runtime, has no call to resize an input, so a file
+    with a dynamic batch (``-1``) cannot run there; a fixed batch can.
+    """
+    import tensorflow as tf
+
+    check_int("batch", batch, minimum=1)
+    shape = tuple(_check_model(model).inputs[0].shape)
+    signature = [
+        tf.TensorSpec((batch, *shape[1:]), tf.float32, name=INPUT_NAME)
+    ]
+    with quiet_exporters(io.StringIO()):  # the converter logs its progress
+        model.export(
+            str(path),
+            format="litert",
+            input_signature=signature,
+            verbose=False,
+        )
+    return Path(path)
+
+
+def _write_openvino(model, directory: Path) -> None:
+    directory.mkdir()
+    model.export(str(directory / OPENVINO_MODEL), format="openvino",
+                 input_signature=input_signature(model), verbose=False)  # fmt: skip
+
+
 def _serving_function(model):
     import tensorflow as tf
 
@@ -175,6 +234,10 @@ def write_artifact(model, route: str, path: Path) -> Path:
             input_signature=input_signature(model),
             verbose=False,
         )
+    elif route == "keras-litert":
+        model.export(str(path), format="litert", verbose=False)
+    elif route == "openvino":
+        _write_openvino(model, path)
     elif route == "tf2onnx-from-keras":
         import tf2onnx
 
@@ -207,7 +270,8 @@ def export_keras(model, route: str, directory: Path) -> ExportRecord:
     Traceback (most recent call last):
     ...
     ValueError: route must be one of ('saved-model', 'tflite', 'tflite-dynamic-range', \
-'onnx', 'tf2onnx-from-keras', 'tf2onnx-from-function'), got 'torchscript-trace'
+'onnx', 'tf2onnx-from-keras', 'tf2onnx-from-function', 'keras-litert', 'openvino'), \
+got 'torchscript-trace'
     """
     _check_model(model)
     check_choice("route", route, ROUTES)

@@ -2,8 +2,8 @@
 
 This is the other half of every export route in the book: the process that
 runs it has never seen the Python code that defined the model. It imports
-only the runtime the artifact's format needs (torch, TensorFlow, onnxruntime
-or the LiteRT interpreter), loads the file, runs the images from a ``.npy``
+only the runtime the artifact's format needs (torch, TensorFlow, onnxruntime,
+the LiteRT interpreter, ExecuTorch's runtime or OpenVINO), loads the file, runs the images from a ``.npy``
 file and prints one line of JSON: how long the runtime import and the load
 took, the first call, how far the first image run alone lands from its row
 in the batch, per-call latency on one image and on the whole batch (median
@@ -18,7 +18,7 @@ Run it as a script in a fresh process::
 :func:`companion.deployment.run_in_fresh_process` does exactly that.
 
 >>> sorted(FORMATS)
-['aoti', 'onnx', 'saved-model', 'tflite', 'torch-export', 'torchscript']
+['aoti', 'executorch', 'onnx', 'openvino', 'saved-model', 'tflite', 'torch-export', 'torchscript']
 >>> check_images(np.zeros((2, 1, 8, 8), dtype=np.float32)).shape
 (2, 1, 8, 8)
 >>> check_images(np.zeros((2, 8, 8)))
@@ -53,6 +53,8 @@ FORMATS = {
     "onnx": "onnxruntime.InferenceSession",
     "saved-model": "tf.saved_model.load",
     "tflite": "ai_edge_litert.interpreter.Interpreter",
+    "executorch": "executorch.runtime.Runtime",
+    "openvino": "openvino.Core.compile_model",
 }
 
 #: Modules whose presence in ``sys.modules`` the report lists. ``companion.cnn``
@@ -63,6 +65,8 @@ WATCHED_MODULES = (
     "keras",
     "onnxruntime",
     "ai_edge_litert",
+    "executorch",
+    "openvino",
     "companion.cnn",
 )
 
@@ -162,6 +166,41 @@ def _load_tflite(path: Path, threads: int) -> Predict:
     return predict
 
 
+def _load_executorch(path: Path, threads: int) -> Predict:
+    import torch
+    from executorch.extension.pybindings import portable_lib
+    from executorch.runtime import Runtime
+
+    torch.set_num_threads(threads)
+    portable_lib._unsafe_reset_threadpool(threads)  # XNNPACK's own thread pool
+    method = Runtime.get().load_program(str(path)).load_method("forward")
+
+    def predict(images):
+        return method.execute([torch.from_numpy(images)])[0].numpy()
+
+    return predict
+
+
+def _load_openvino(path: Path, threads: int) -> Predict:
+    import openvino
+
+    # The CPU plugin computes in bfloat16 where the processor supports it,
+    # unless told otherwise; the matrix compares float32 with float32.
+    settings = {
+        "INFERENCE_PRECISION_HINT": "f32",
+        "INFERENCE_NUM_THREADS": threads,
+    }
+    model = path / "model.xml" if path.is_dir() else path
+    compiled = openvino.Core().compile_model(str(model), "CPU", settings)
+    request = compiled.create_infer_request()
+    output = compiled.outputs[0]
+
+    def predict(images):
+        return request.infer([images])[output].copy()
+
+    return predict
+
+
 LOADERS: dict[str, Callable[[Path, int], Predict]] = {
     "torchscript": _load_torchscript,
     "torch-export": _load_torch_export,
@@ -169,6 +208,8 @@ LOADERS: dict[str, Callable[[Path, int], Predict]] = {
     "onnx": _load_onnx,
     "saved-model": _load_saved_model,
     "tflite": _load_tflite,
+    "executorch": _load_executorch,
+    "openvino": _load_openvino,
 }
 
 _RUNTIME_IMPORTS = {
@@ -178,6 +219,8 @@ _RUNTIME_IMPORTS = {
     "onnx": ("onnxruntime",),
     "saved-model": ("tensorflow",),
     "tflite": ("ai_edge_litert.interpreter",),
+    "executorch": ("torch", "executorch.runtime"),
+    "openvino": ("openvino",),
 }
 
 

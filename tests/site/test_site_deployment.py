@@ -1,4 +1,5 @@
-"""The built deployment chapter: a matrix row per route; no process imported the model code."""
+"""The built deployment chapter: a matrix row per route, no process imported the model code,
+and the browser runs."""
 
 from __future__ import annotations
 
@@ -26,10 +27,9 @@ def tables(built_html):
 
 
 def test_the_matrix_has_one_row_per_route_with_a_status(tables):
-    routes = [*export_pytorch.ROUTES.values(), *export_tensorflow.ROUTES.values()]
-    expected = ["PyTorch", *[r.exporter for r in routes[:5]], "TensorFlow"]
-    expected += [r.exporter for r in routes[5:]]
-    assert len(export_pytorch.ROUTES) == 5
+    pytorch = [r.exporter for r in export_pytorch.ROUTES.values()]
+    tensorflow = [r.exporter for r in export_tensorflow.ROUTES.values()]
+    expected = ["PyTorch", *pytorch, "TensorFlow", *tensorflow]
     outcome = [rows for header, rows in tables if header[:2] == ["Route", "Worked"]]
     speed = [rows for header, rows in tables if header[:2] == ["Route", "Import + load"]]
     assert len(outcome) == len(speed) == 1
@@ -38,6 +38,28 @@ def test_the_matrix_has_one_row_per_route_with_a_status(tables):
     for row in outcome[0]:
         if row[0] not in ("PyTorch", "TensorFlow"):
             assert row[1] == "yes" or row[1].startswith(("failed", "wrong outputs")), row
+
+
+def test_the_device_routes_are_in_the_matrix_with_their_outcome(tables):
+    (rows,) = [rows for header, rows in tables if header[:2] == ["Route", "Worked"]]
+    worked = {row[0]: row[1] for row in rows}
+    assert worked["ExecuTorch .pte (XNNPACK)"] == "yes"
+    assert worked["Keras model.export (litert)"] == "yes"
+    assert worked["Keras model.export (openvino)"] == "yes"
+    # Until pip can install it beside the pins, with the resolver's reason.
+    assert worked["LiteRT Torch .tflite"].startswith("failed")
+    assert "pip: Cannot install" in worked["LiteRT Torch .tflite"]
+
+
+def test_the_browser_runs_are_tabulated(tables):
+    (runtimes,) = [rows for header, rows in tables if header[:2] == ["Runtime", "npm version"]]
+    assert [row[0] for row in runtimes] == ["onnxruntime-web", "litert.js"]
+    (artifacts,) = [rows for header, rows in tables if header[:2] == ["Runtime", "Artifact"]]
+    outcome = {row[1]: row[3] for row in artifacts if row[0] != "PyTorch" and row[1]}
+    assert outcome["torch.onnx.export"] == "yes"
+    assert outcome["Keras model.export (onnx)"] == "yes"
+    assert outcome["Keras model.export (litert), fixed batch"] == "yes"
+    assert outcome["Keras model.export (litert), dynamic batch"].startswith("failed")
 
 
 def test_no_fresh_process_imported_the_model_definitions(tables):

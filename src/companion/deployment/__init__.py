@@ -19,6 +19,16 @@ concern per module:
     the book's deployment matrix: cells, Markdown tables, sentences, figure.
 ``onnx_summary``
     what an ONNX file holds.
+``installability``
+    :func:`check_install`: would a package install beside the pinned ones?
+    (pip's resolver, in a dry run).
+``browser``, ``browser_session``, ``harness``, ``web_runtimes``
+    :func:`run_in_browser`: the artifacts in onnxruntime-web and LiteRT.js,
+    in headless Chromium, every file served from this machine.
+``openvino_precision``
+    what precision OpenVINO's CPU plugin computes in.
+``demo_site``
+    the models and runtime files of the draw-a-digit page, made by the build.
 
 >>> format_bytes(18_052)
 '17.6 kB'
@@ -27,6 +37,14 @@ concern per module:
 """
 
 from companion.cli import error_line
+from companion.deployment.browser import (
+    BrowserModel,
+    BrowserResult,
+    BrowserRun,
+    browser_markdown,
+    run_in_browser,
+    runtimes_markdown,
+)
 from companion.deployment.evaluation import (
     FLOAT_TOLERANCE,
     LOSSY_ACCURACY_DROP,
@@ -47,6 +65,11 @@ from companion.deployment.fresh_process import (
     ArtifactRunError,
     run_in_fresh_process,
 )
+from companion.deployment.installability import (
+    InstallCheck,
+    check_install,
+    check_installs,
+)
 from companion.deployment.matrix import (
     OUTCOME_COLUMNS,
     SPEED_COLUMNS,
@@ -55,6 +78,7 @@ from companion.deployment.matrix import (
     matrix_rows,
 )
 from companion.deployment.onnx_summary import format_summary, onnx_summary
+from companion.deployment.openvino_precision import compare_precisions
 from companion.deployment.plots import plot_matrix
 from companion.deployment.records import (
     NOISY_LOGGERS,
@@ -72,12 +96,20 @@ __all__ = [
     "SPEED_COLUMNS",
     "ArtifactRun",
     "ArtifactRunError",
+    "BrowserModel",
+    "BrowserResult",
+    "BrowserRun",
     "ExportRecord",
+    "InstallCheck",
     "Route",
     "RouteResult",
     "accuracy",
     "artifact_size",
     "attempt_export",
+    "browser_markdown",
+    "check_install",
+    "check_installs",
+    "compare_precisions",
     "error_line",
     "evaluate_route",
     "format_bytes",
@@ -92,5 +124,7 @@ __all__ = [
     "onnx_summary",
     "outputs_match",
     "plot_matrix",
+    "run_in_browser",
     "run_in_fresh_process",
+    "runtimes_markdown",
 ]

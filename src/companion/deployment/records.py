@@ -26,7 +26,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from companion.cli import error_line
@@ -40,6 +40,7 @@ from companion.validation import (
 
 #: Loggers of exporters that write progress to standard error while they work.
 NOISY_LOGGERS = (
+    "torch",
     "torch.onnx",
     "torch._dynamo",
     "torch._inductor",
@@ -84,9 +85,24 @@ class ExportRecord:
     def worked(self) -> bool:
         return self.error is None
 
+    def with_cause(self, cause: str | None) -> ExportRecord:
+        """This record with ``cause`` (say, why a package is missing) after its error.
+
+        A record that worked, or no cause, gives the record back unchanged.
+
+        >>> route = Route(name="x", framework="pytorch", exporter="x", runner_format="onnx",
+        ...               artifact="x.onnx", runtime="x")
+        >>> record = ExportRecord(route, None, 0.0, error="ModuleNotFoundError: no x")
+        >>> record.with_cause("pip cannot install x here").error
+        'ModuleNotFoundError: no x; pip cannot install x here'
+        """
+        if self.worked or not cause:
+            return self
+        return replace(self, error=f"{self.error}; {cause}")
+
 
 @contextlib.contextmanager
-def _quiet_exporters(buffer: io.StringIO):
+def quiet_exporters(buffer: io.StringIO):
     """Send prints and the exporters' log records into ``buffer`` for the duration."""
     handler = logging.StreamHandler(buffer)
     saved = []
@@ -125,7 +141,7 @@ def attempt_export(
     error = None
     with (
         warnings.catch_warnings(record=True) as caught,
-        _quiet_exporters(buffer),
+        quiet_exporters(buffer),
     ):
         warnings.simplefilter("always")
         try:
