@@ -30,8 +30,10 @@ one. Which files are trimmed is ``TRIMMED_STYLESHEETS`` in ``book_common``.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 from book_common import TRIMMED_STYLESHEETS, WARNING_TYPE
@@ -221,49 +223,106 @@ def trim(rules: list[Rule], used: Usage) -> list[Rule]:
     return kept
 
 
-def loaded_scripts(script, page: Path, outdir: Path) -> set[Path]:
-    """The files a ``<script>`` loads: its ``src``, or the ``.js`` files an inline script
-    names (the book's layout loads the theme's scripts once the page is idle)."""
-    if script.get("src"):
-        names = [script["src"]]
-    else:
-        names = re.findall(r"[\"']([\w./-]+\.js)\b", script.get_text())
-    found = set()
-    for written in names:
+class PageScan(HTMLParser):
+    """The element names, attribute names, classes and ids of one page, and the ``.js``
+    files its scripts load: their ``src``, or the files an inline script names (the
+    book's layout loads the theme's scripts once the page is idle).
+
+    >>> scan = PageScan()
+    >>> scan.feed('<div class="a b" id="x"><script>load("y.js")</script></div>')
+    >>> sorted(scan.classes), sorted(scan.ids), sorted(scan.tags), sorted(scan.script_names)
+    (['a', 'b'], ['x'], ['div', 'script'], ['y.js'])
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+        self.classes: set[str] = set()
+        self.ids: set[str] = set()
+        self.script_names: set[str] = set()
+        self._in_inline_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        values = dict(attrs)
+        self.attributes.update(values)
+        self.classes.update((values.get("class") or "").split())
+        if values.get("id"):
+            self.ids.add(values["id"])
+        if tag == "script":
+            if values.get("src"):
+                self.script_names.add(values["src"])
+            else:
+                self._in_inline_script = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_inline_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_inline_script:
+            self.script_names.update(re.findall(r"[\"']([\w./-]+\.js)\b", data))
+
+
+def scan_page(page: Path, outdir: Path) -> dict[str, list[str]]:
+    """What :class:`PageScan` finds in ``page``, with script names resolved to files
+    under ``outdir`` (relative paths, so the record can be cached)."""
+    scan = PageScan()
+    scan.feed(page.read_text(encoding="utf-8"))
+    scripts = set()
+    for written in scan.script_names:
         name = written.split("?")[0]
         for base in (page.parent, outdir / "_static"):
             candidate = (base / name).resolve()
-            if candidate.is_file():
-                found.add(candidate)
+            if candidate.is_file() and candidate.is_relative_to(outdir.resolve()):
+                scripts.add(candidate.relative_to(outdir.resolve()).as_posix())
                 break
-    return found
+    found = {
+        "tags": scan.tags,
+        "attributes": scan.attributes,
+        "classes": scan.classes,
+        "ids": scan.ids,
+        "scripts": scripts,
+    }
+    return {kind: sorted(names) for kind, names in found.items()}
 
 
-def page_usage(outdir: Path) -> Usage:
-    """Classes, ids, elements and attributes of every built page, and its scripts' words."""
-    from bs4 import BeautifulSoup  # noqa: PLC0415  the theme's dependency, needed only here
+def page_usage(outdir: Path, cache_file: Path | None = None) -> Usage:
+    """Classes, ids, elements and attributes of every built page, and its scripts' words.
 
-    classes: set[str] = set()
-    ids: set[str] = set()
-    tags: set[str] = {"html", "body", "*"}
-    attributes: set[str] = set()
-    scripts: set[Path] = set()
-    for page in outdir.rglob("*.html"):
-        if page.relative_to(outdir).parts[0] == "_static":
+    With ``cache_file``, a page whose size and modification time are those of
+    the last build is not parsed again: a build that writes nothing new trims in
+    a fraction of a second.
+    """
+    cached = {}
+    if cache_file is not None and cache_file.is_file():
+        cached = json.loads(cache_file.read_text(encoding="utf-8"))
+    records = {}
+    for page in sorted(outdir.rglob("*.html")):
+        relative = page.relative_to(outdir)
+        if relative.parts[0] == "_static":
             continue  # templates the theme ships, not pages
-        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
-        for element in soup.find_all(True):
-            tags.add(element.name)
-            attributes.update(element.attrs)
-            classes.update(element.get("class") or [])
-            if element.get("id"):
-                ids.add(element["id"])
-            if element.name == "script":
-                scripts.update(loaded_scripts(element, page, outdir))
+        stat = page.stat()
+        stamp = [stat.st_size, stat.st_mtime_ns]
+        record = cached.get(relative.as_posix())
+        if record is None or record["stamp"] != stamp:
+            record = {"stamp": stamp, **scan_page(page, outdir)}
+        records[relative.as_posix()] = record
+    if cache_file is not None:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        cache_file.write_text(json.dumps(records), encoding="utf-8")
+    used = {"tags": {"html", "body", "*"}, "attributes": set(), "classes": set(), "ids": set()}
+    scripts: set[str] = set()
+    for record in records.values():
+        for kind, names in used.items():
+            names.update(record[kind])
+        scripts.update(record["scripts"])
     words: set[str] = set()
-    for script in scripts:
-        words.update(re.findall(r"[A-Za-z][\w-]*", script.read_text(encoding="utf-8")))
-    return Usage(classes, ids, tags, attributes, words)
+    for script in sorted(scripts):
+        text = (outdir / script).read_text(encoding="utf-8")
+        words.update(re.findall(r"[A-Za-z][\w-]*", text))
+    return Usage(used["classes"], used["ids"], used["tags"], used["attributes"], words)
 
 
 def static_source(app: Sphinx, relative: str) -> Path | None:
@@ -283,7 +342,7 @@ def trim_stylesheets(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
-    used = page_usage(outdir)
+    used = page_usage(outdir, Path(app.doctreedir) / "css-usage.json")
     for relative in TRIMMED_STYLESHEETS:
         source = static_source(app, relative)
         target = outdir / "_static" / relative
