@@ -68,8 +68,10 @@ def copy_outputs(app, exception) -> None:
 
 
 def setup(app):
-    app.add_config_value("generated_static", [], "env")
-    app.add_config_value("generated_static_environment", {}, "env")
+    # No page's doctree depends on these (the folders are copied after writing),
+    # so a change, such as another interpreter in ``command``, re-reads nothing.
+    app.add_config_value("generated_static", [], "", types=frozenset({list}))
+    app.add_config_value("generated_static_environment", {}, "", types=frozenset({dict}))
     app.connect("builder-inited", run_commands)
     app.connect("build-finished", copy_outputs)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
