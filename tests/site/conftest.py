@@ -275,11 +275,18 @@ class PageVisit:
 
 
 @pytest.fixture
-def visit(browser, site):
+def visit_class():
+    """What ``visit`` opens; a test module overrides it with a visit of its own kind."""
+    return PageVisit
+
+
+@pytest.fixture
+def visit(browser, site, visit_class):
+    """``visit(**options)`` opens a visit of ``visit_class``; each is closed after the test."""
     visits = []
 
-    def open_visit(**kwargs) -> PageVisit:
-        visits.append(PageVisit(browser, site, **kwargs))
+    def open_visit(**kwargs):
+        visits.append(visit_class(browser, site, **kwargs))
         return visits[-1]
 
     yield open_visit

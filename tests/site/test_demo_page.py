@@ -96,18 +96,14 @@ class DemoVisit:
             self.page.mouse.move(box["x"] + x, box["y"] + y, steps=steps)
         self.page.mouse.up()
 
+    def close(self) -> None:
+        self.context.close()
+
 
 @pytest.fixture
-def visit(browser, site):
-    visits = []
-
-    def open_visit(**options) -> DemoVisit:
-        visits.append(DemoVisit(browser, site, **options))
-        return visits[-1]
-
-    yield open_visit
-    for opened in visits:
-        opened.context.close()
+def visit_class():
+    """``visit(**options)`` (conftest.py) opens the demo page."""
+    return DemoVisit
 
 
 def python_probabilities(built_html: Path, images: np.ndarray) -> dict[str, np.ndarray]:
