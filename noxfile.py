@@ -477,58 +477,22 @@ def next_releases(session: nox.Session) -> None:
     python = str(NEXT_BIN / "python")
     if not Path(python).exists():
         session.run(sys.executable, "-m", "venv", str(NEXT_ENV), external=True)
-    session.run(
-        python, "-m", "pip", "install", "-q", "--upgrade", "pip", external=True, env=pip_env
-    )
+
+    def pip(*args: str, **kwargs):
+        return session.run(python, "-m", "pip", *args, external=True, env=pip_env, **kwargs)
+
+    pip("install", "-q", "--upgrade", "pip")
     requirements = next_requirements()
     # Download first, then install from the folder: the download's size and time are the cost.
     shutil.rmtree(NEXT_WHEELS, ignore_errors=True)
     started = time.monotonic()
-    session.run(
-        python,
-        "-m",
-        "pip",
-        "download",
-        "-q",
-        "-d",
-        str(NEXT_WHEELS),
-        *requirements,
-        external=True,
-        env=pip_env,
-    )
+    pip("download", "-q", "-d", str(NEXT_WHEELS), *requirements)
     downloaded = time.monotonic() - started
     started = time.monotonic()
-    session.run(
-        python,
-        "-m",
-        "pip",
-        "install",
-        "-q",
-        "--upgrade",
-        "--no-index",
-        "--find-links",
-        str(NEXT_WHEELS),
-        *requirements,
-        external=True,
-        env=pip_env,
-    )
-    session.run(
-        python,
-        "-m",
-        "pip",
-        "install",
-        "-q",
-        "--no-deps",
-        "--no-build-isolation",
-        "-e",
-        ".",
-        external=True,
-        env=pip_env,
-    )
+    pip("install", "-q", "--upgrade", "--no-index", "--find-links", str(NEXT_WHEELS), *requirements)
+    pip("install", "-q", "--no-deps", "--no-build-isolation", "-e", ".")
     installed_s = time.monotonic() - started
-    freeze = session.run(
-        python, "-m", "pip", "list", "--format", "json", silent=True, external=True, env=pip_env
-    )
+    freeze = pip("list", "--format", "json", silent=True)
     NEXT_BUILD.mkdir(parents=True, exist_ok=True)
     versions = {p["name"]: p["version"] for p in json.loads(freeze.strip().splitlines()[-1])}
     (NEXT_BUILD / "versions.json").write_text(json.dumps(versions, indent=1), encoding="utf-8")

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from companion.recurrent import set_tf_variables
 from companion.reproducibility import seeded_torch
 from companion.validation import (
     check_instance,
@@ -194,14 +195,7 @@ def _tf_early_exit_class():
         def __init__(self, weights: dict, threshold: float):
             super().__init__(name="early_exit")
             self.config = _config_from_weights(weights, threshold)
-            for name in WEIGHT_NAMES:
-                setattr(
-                    self,
-                    name,
-                    tf.Variable(
-                        np.asarray(weights[name], np.float32), name=name
-                    ),
-                )
+            set_tf_variables(self, weights, WEIGHT_NAMES)
             one_input = tf.TensorSpec([self.config.features], tf.float32)
             self.one_graph = tf.function(self.one, input_signature=[one_input])
 

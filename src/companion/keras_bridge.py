@@ -76,23 +76,13 @@ def _train_native(plan, images, labels, x_test, weights):
     import torch
 
     from companion.cnn_arrays import torch_arrays
-    from companion.distributed.ddp import build_model, train_steps
+    from companion.distributed.ddp import build_model, train_in_process
 
     torch.set_num_threads(1)
     model = build_model(weights)
     with torch.no_grad():
         logits = model(torch.from_numpy(x_test)).numpy()
-    optimizer = torch.optim.SGD(model.parameters(), lr=plan.learning_rate)
-    batches = list(enumerate(plan.global_batches(len(images))))
-    seconds = train_steps(
-        model,
-        optimizer,
-        torch.from_numpy(images),
-        torch.from_numpy(labels),
-        batches,
-        rank=0,
-        world=1,
-    )
+    seconds = train_in_process(plan, model, images, labels)
     return logits, torch_arrays(model), seconds, {}
 
 

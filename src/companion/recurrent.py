@@ -289,6 +289,18 @@ def to_ragged(sequences):
     )
 
 
+def set_tf_variables(module, weights: dict, names) -> None:
+    """Give a ``tf.Module`` one float32 ``tf.Variable`` attribute per weight in ``names``."""
+    import tensorflow as tf
+
+    for name in names:
+        setattr(
+            module,
+            name,
+            tf.Variable(np.asarray(weights[name], np.float32), name=name),
+        )
+
+
 @functools.cache
 def _tf_classifier_class():
     import tensorflow as tf
@@ -299,14 +311,7 @@ def _tf_classifier_class():
         def __init__(self, weights: dict):
             super().__init__(name="sequence_classifier")
             self.config = _check_weights(weights)
-            for name in WEIGHT_NAMES:
-                setattr(
-                    self,
-                    name,
-                    tf.Variable(
-                        np.asarray(weights[name], np.float32), name=name
-                    ),
-                )
+            set_tf_variables(self, weights, WEIGHT_NAMES)
             ragged_batch = tf.RaggedTensorSpec(
                 shape=[None, None, self.config.features],
                 dtype=tf.float32,

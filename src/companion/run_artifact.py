@@ -73,30 +73,29 @@ WATCHED_MODULES = (
 Predict = Callable[[np.ndarray], np.ndarray]
 
 
-def _load_torchscript(path: Path, threads: int) -> Predict:
+def _torch_predict(module) -> Predict:
+    """A loaded PyTorch program as a function of NumPy images, run without autograd."""
     import torch
-
-    torch.set_num_threads(threads)
-    module = torch.jit.load(str(path)).eval()
 
     def predict(images):
         with torch.inference_mode():
             return module(torch.from_numpy(images)).numpy()
 
     return predict
+
+
+def _load_torchscript(path: Path, threads: int) -> Predict:
+    import torch
+
+    torch.set_num_threads(threads)
+    return _torch_predict(torch.jit.load(str(path)).eval())
 
 
 def _load_torch_export(path: Path, threads: int) -> Predict:
     import torch
 
     torch.set_num_threads(threads)
-    module = torch.export.load(str(path)).module()
-
-    def predict(images):
-        with torch.inference_mode():
-            return module(torch.from_numpy(images)).numpy()
-
-    return predict
+    return _torch_predict(torch.export.load(str(path)).module())
 
 
 def _load_aoti(path: Path, threads: int) -> Predict:
@@ -104,13 +103,7 @@ def _load_aoti(path: Path, threads: int) -> Predict:
     from torch._inductor import aoti_load_package
 
     torch.set_num_threads(threads)
-    compiled = aoti_load_package(str(path))
-
-    def predict(images):
-        with torch.inference_mode():
-            return compiled(torch.from_numpy(images)).numpy()
-
-    return predict
+    return _torch_predict(aoti_load_package(str(path)))
 
 
 def _load_onnx(path: Path, threads: int) -> Predict:

@@ -3,7 +3,12 @@
 import json
 
 import pytest
-from example_scripts import SCRIPTS
+from example_scripts import (
+    SCRIPTS,
+    assert_cannot_create_output,
+    assert_usage_error,
+    unwritable_directory,
+)
 from example_scripts import run_example as run
 
 
@@ -32,19 +37,14 @@ def test_gradient_graph_checks_both_frameworks_and_writes_pictures(tmp_path):
     ],
 )
 def test_gradient_graph_rejects_bad_arguments(args, message):
-    result = run("gradient_graph.py", *args)
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+    assert_usage_error(run("gradient_graph.py", *args), message)
 
 
 def test_gradient_graph_reports_an_unwritable_directory_in_one_line(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    result = run("gradient_graph.py", "--framework", "pytorch", "--out", str(blocker / "sub"))
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip().startswith("error: cannot create output directory")
+    out = unwritable_directory(tmp_path)
+    assert_cannot_create_output(
+        run("gradient_graph.py", "--framework", "pytorch", "--out", str(out))
+    )
 
 
 def test_benchmark_runs_on_tiny_settings_and_writes_json_and_a_plot(tmp_path):
@@ -77,10 +77,8 @@ def test_benchmark_runs_on_tiny_settings_and_writes_json_and_a_plot(tmp_path):
 )
 def test_benchmark_rejects_bad_arguments_in_one_line(args, message):
     result = run("benchmark.py", *args)
-    assert result.returncode == 2
-    assert message in result.stderr
+    assert_usage_error(result, message)
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "Traceback" not in result.stderr
 
 
 def test_benchmark_reports_a_missing_gpu_in_one_line():
@@ -95,9 +93,4 @@ def test_benchmark_reports_a_missing_gpu_in_one_line():
 
 
 def test_benchmark_reports_an_unwritable_directory_in_one_line(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    result = run("benchmark.py", "--out", str(blocker / "sub"))
-    assert result.returncode == 1
-    assert result.stderr.strip().startswith("error: cannot create output directory")
-    assert "Traceback" not in result.stderr
+    assert_cannot_create_output(run("benchmark.py", "--out", str(unwritable_directory(tmp_path))))

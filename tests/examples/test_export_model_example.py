@@ -5,7 +5,13 @@ from __future__ import annotations
 import sys
 
 import pytest
-from example_scripts import EXAMPLES, run_example
+from example_scripts import (
+    EXAMPLES,
+    assert_cannot_create_output,
+    assert_usage_error,
+    run_example,
+    unwritable_directory,
+)
 
 SCRIPT = EXAMPLES / "export_model.py"
 
@@ -121,16 +127,11 @@ def test_the_failing_route_reports_its_error_in_one_line(tmp_path):
     ],
 )
 def test_bad_arguments_exit_2_with_one_message(args, message):
-    result = run(*args)
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+    assert_usage_error(run(*args), message)
 
 
 def test_an_unwritable_output_directory_is_one_line(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    result = run("--framework", "pytorch", "--format", "onnx", "--out", str(blocker / "sub"))
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip().startswith("error: cannot create output directory")
+    out = unwritable_directory(tmp_path)
+    assert_cannot_create_output(
+        run("--framework", "pytorch", "--format", "onnx", "--out", str(out))
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from example_scripts import run_example
+from example_scripts import assert_usage_error, run_example
 
 from companion.processes import last_line
 
@@ -84,10 +84,7 @@ def test_an_unsupported_layer_is_named_in_one_line(tmp_path):
 def test_bad_arguments_fail_in_one_line(args, message, tmp_path):
     if args[0] in ("model.pt", "m.keras"):
         (tmp_path / args[0]).write_bytes(b"")
-    done = run(*args, cwd=tmp_path)
-    assert done.returncode == 2
-    assert message in done.stderr
-    assert "Traceback" not in done.stderr
+    assert_usage_error(run(*args, cwd=tmp_path), message)
 
 
 def test_an_existing_destination_needs_force(tmp_path):

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from example_scripts import assert_cannot_create_output, assert_usage_error, unwritable_directory
 from example_scripts import run_example as run
 
 
@@ -46,19 +47,12 @@ def test_training_writes_weights_and_metrics(trained):
 def test_train_cnn_rejects_bad_arguments(args, message, tmp_path):
     if "--out" not in message:
         args = [*args, "--out", str(tmp_path)]
-    result = run("train_cnn.py", *args)
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+    assert_usage_error(run("train_cnn.py", *args), message)
 
 
 def test_train_cnn_reports_an_unwritable_directory_in_one_line(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    result = run("train_cnn.py", "--framework", "pytorch", "--out", str(blocker / "sub"))
-    assert result.returncode == 1
-    assert result.stderr.strip().startswith("error: cannot create output directory")
-    assert "Traceback" not in result.stderr
+    out = unwritable_directory(tmp_path)
+    assert_cannot_create_output(run("train_cnn.py", "--framework", "pytorch", "--out", str(out)))
 
 
 def test_port_weights_converts_and_checks_both_ways(trained, tmp_path):

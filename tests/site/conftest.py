@@ -32,17 +32,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from companion.deployment.browser_session import CHROMIUM_FLAGS
+
 CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PORTS = range(8708, 8719)
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -283,11 +275,18 @@ class PageVisit:
 
 
 @pytest.fixture
-def visit(browser, site):
+def visit_class():
+    """What ``visit`` opens; a test module overrides it with a visit of its own kind."""
+    return PageVisit
+
+
+@pytest.fixture
+def visit(browser, site, visit_class):
+    """``visit(**options)`` opens a visit of ``visit_class``; each is closed after the test."""
     visits = []
 
-    def open_visit(**kwargs) -> PageVisit:
-        visits.append(PageVisit(browser, site, **kwargs))
+    def open_visit(**kwargs):
+        visits.append(visit_class(browser, site, **kwargs))
         return visits[-1]
 
     yield open_visit

@@ -1,10 +1,11 @@
 """The draw-a-digit page in headless Chromium: it loads nothing heavy until Start, then
 classifies drawings with both models exactly as onnxruntime does in Python.
 
-Like ``test_browser.py``: the built site served on 127.0.0.1, Debian's Chromium
-(or ``BOOK_CHROMIUM``) driven by Playwright, every request to another host
-refused and reported. The page's test hook, ``window.digitsTest``, is
-documented in ``docs/_static/demo/draw-a-digit.js``.
+Like ``test_browser.py``: the built site served on 127.0.0.1, the session's
+Chromium of ``conftest.py`` (Debian's or ``BOOK_CHROMIUM``) driven by
+Playwright, every request to another host refused and reported. The page's
+test hook, ``window.digitsTest``, is documented in
+``docs/_static/demo/draw-a-digit.js``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import threading
 from pathlib import Path
 from typing import ClassVar
@@ -22,21 +22,10 @@ import numpy as np
 import pytest
 from book_html import ARTIFACTS
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 PAGE = "browser/draw-a-digit.html"
 SITE_FILES = "_static/demo/site"
-CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: What the page may fetch before Start: itself, the theme's files, its own script and style.
 HEAVY = (".wasm", ".onnx", "ort.wasm.min.mjs", "samples.json")
 
@@ -62,16 +51,6 @@ def site(built_html):
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium, or set BOOK_CHROMIUM")
-    with playwright_sync.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 class DemoVisit:
@@ -117,18 +96,14 @@ class DemoVisit:
             self.page.mouse.move(box["x"] + x, box["y"] + y, steps=steps)
         self.page.mouse.up()
 
+    def close(self) -> None:
+        self.context.close()
+
 
 @pytest.fixture
-def visit(browser, site):
-    visits = []
-
-    def open_visit(**options) -> DemoVisit:
-        visits.append(DemoVisit(browser, site, **options))
-        return visits[-1]
-
-    yield open_visit
-    for opened in visits:
-        opened.context.close()
+def visit_class():
+    """``visit(**options)`` (conftest.py) opens the demo page."""
+    return DemoVisit
 
 
 def python_probabilities(built_html: Path, images: np.ndarray) -> dict[str, np.ndarray]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -42,29 +41,10 @@ def onnx_route(name: str, framework: str = "pytorch", **fields) -> Route:
 NPY_ROUTE = onnx_route("npy", exporter="numpy.save", artifact="a.onnx")
 
 
-def linear_onnx(path: Path, weight: np.ndarray) -> Path:
-    """A one-layer ONNX model: flatten (N, 1, 2, 2) images, multiply by ``weight``."""
-
-    graph = helper.make_graph(
-        [
-            helper.make_node("Flatten", ["images"], ["flat"]),
-            helper.make_node("MatMul", ["flat", "weight"], ["logits"]),
-        ],
-        "linear",
-        [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["batch", 1, 2, 2])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 3])],
-        [numpy_helper.from_array(weight.astype(np.float32), "weight")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
-
-
 @pytest.fixture
-def onnx_model(tmp_path):
+def onnx_model(tmp_path, linear_onnx):
     weight = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
-    return linear_onnx(tmp_path / "linear.onnx", weight), weight
+    return linear_onnx(tmp_path / "linear.onnx", weight, (1, 2, 2)), weight
 
 
 def images(n=5):

@@ -8,9 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 
 from companion.deployment import browser, browser_session, harness, web_runtimes
 from companion.deployment.browser import (
@@ -21,24 +19,6 @@ from companion.deployment.browser import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def linear_onnx(path: Path, weight: np.ndarray, image_shape) -> Path:
-    """Flatten 8x8 one-channel images and multiply by ``weight`` (64 x 10)."""
-    graph = helper.make_graph(
-        [
-            helper.make_node("Flatten", ["images"], ["flat"]),
-            helper.make_node("MatMul", ["flat", "weight"], ["logits"]),
-        ],
-        "linear",
-        [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["batch", *image_shape])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])],
-        [numpy_helper.from_array(weight.astype(np.float32), "weight")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
 
 
 def test_the_pinned_npm_versions_match_package_json_and_the_lock():
@@ -160,7 +140,7 @@ def test_a_report_becomes_results_and_tables(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def browser_run(tmp_path_factory, keras_cnn, split):
+def browser_run(tmp_path_factory, keras_cnn, split, linear_onnx):
     """Both runtimes in Chromium on small models: two ONNX layouts, three .tflite files."""
     from companion.export_tensorflow import export_keras, write_litert_fixed_batch
     from companion.logits import keras_logits

@@ -34,6 +34,7 @@ from companion.distributed.plan import (
     add_plan_arguments,
     plan_from_arguments,
     read_run_data,
+    report_head,
     shard,
 )
 
@@ -87,14 +88,20 @@ def train_single(plan: TrainingPlan, images, labels, weights: dict) -> dict:
     >>> len(out["step_seconds"]), sorted(out["weights"])[:2]
     (2, ['0.bias', '0.weight'])
     """
-    import torch
-
     from companion.cnn_arrays import torch_arrays
 
     model = build_model(weights)
+    seconds = train_in_process(plan, model, images, labels)
+    return {"weights": torch_arrays(model), "step_seconds": seconds}
+
+
+def train_in_process(plan: TrainingPlan, model, images, labels) -> list[float]:
+    """Plain SGD of ``model`` on the plan's whole global batches; per-step seconds."""
+    import torch
+
     optimizer = torch.optim.SGD(model.parameters(), lr=plan.learning_rate)
     batches = list(enumerate(plan.global_batches(len(images))))
-    seconds = train_steps(
+    return train_steps(
         model,
         optimizer,
         torch.from_numpy(images),
@@ -103,7 +110,6 @@ def train_single(plan: TrainingPlan, images, labels, weights: dict) -> dict:
         rank=0,
         world=1,
     )
-    return {"weights": torch_arrays(model), "step_seconds": seconds}
 
 
 class AllReduceCounter:
@@ -337,12 +343,9 @@ def run_worker(args) -> dict:
         hooks,
     )
     report = {
-        "framework": FRAMEWORK,
-        "processes": world,
-        "attempt": _attempt(),
-        "resumed_from_step": first_step,
-        "startup_seconds": time.time() - started,
-        "step_seconds": seconds,
+        **report_head(
+            FRAMEWORK, world, _attempt(), first_step, started, seconds
+        ),
         "allreduce_bytes_per_step": counter.per_step(),
         "parameters": sum(p.numel() for p in model.parameters()),
         "ranks_max_abs_difference": _ranks_agree(model, world),

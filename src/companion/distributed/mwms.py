@@ -36,6 +36,7 @@ from companion.distributed.plan import (
     TrainingPlan,
     plan_from_arguments,
     read_run_data,
+    report_head,
     shard,
 )
 
@@ -255,12 +256,9 @@ def run_worker(args) -> tuple[dict, tuple]:
         _hooks(args, index, manager, who),
     )
     report = {
-        "framework": FRAMEWORK,
-        "processes": world,
-        "attempt": _attempt(),
-        "resumed_from_step": first_step,
-        "startup_seconds": time.time() - started,
-        "step_seconds": seconds,
+        **report_head(
+            FRAMEWORK, world, _attempt(), first_step, started, seconds
+        ),
         "strategy": type(strategy).__name__,
         "parameters": int(model.count_params()),
         "gradient_tensors": len(model.trainable_variables),

@@ -23,6 +23,7 @@ ValueError: a global batch of 8 does not split evenly over 3 processes
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -118,6 +119,25 @@ def shard(indices: np.ndarray, rank: int, world: int) -> np.ndarray:
         )
     per = len(indices) // world
     return indices[rank * per : (rank + 1) * per]
+
+
+def report_head(
+    framework: str,
+    world: int,
+    attempt: int,
+    first_step: int,
+    started: float,
+    seconds,
+) -> dict:
+    """The fields every worker's report starts with; ``started`` is its ``time.time()``."""
+    return {
+        "framework": framework,
+        "processes": world,
+        "attempt": attempt,
+        "resumed_from_step": first_step,
+        "startup_seconds": time.time() - started,
+        "step_seconds": seconds,
+    }
 
 
 def write_run_data(directory, seed: int = 0) -> Path:

@@ -21,8 +21,8 @@ def randomize(model, rng):
     return model
 
 
-def _factory(build, shape, tokens=None):
-    """``build(inputs)`` -> outputs of a functional model on an input of ``shape``."""
+def _random_model(make, shape, tokens=None):
+    """``make(keras, inputs)`` -> a model on an input of ``shape``, randomized; and an example."""
 
     def factory(rng):
         import keras
@@ -30,29 +30,30 @@ def _factory(build, shape, tokens=None):
         keras.utils.set_random_seed(int(rng.integers(1 << 30)))
         dtype = "int32" if tokens else "float32"
         inputs = keras.Input(shape=shape[1:], dtype=dtype)
-        model = randomize(keras.Model(inputs, build(inputs)), rng)
+        model = randomize(make(keras, inputs), rng)
         if tokens:
             return model, rng.integers(0, tokens, size=shape)
         return model, random_normal(rng, shape)
 
     return factory
+
+
+def _factory(build, shape, tokens=None):
+    """``build(inputs)`` -> outputs of a functional model on an input of ``shape``."""
+    return _random_model(
+        lambda keras, inputs: keras.Model(inputs, build(inputs)), shape, tokens
+    )
 
 
 def _sequential(layers, shape, tokens=None):
-    def factory(rng):
-        import keras
-
-        keras.utils.set_random_seed(int(rng.integers(1 << 30)))
-        dtype = "int32" if tokens else "float32"
-        inputs = keras.Input(shape=shape[1:], dtype=dtype)
-        model = randomize(
-            keras.Sequential([inputs, *layers(keras.layers)]), rng
-        )
-        if tokens:
-            return model, rng.integers(0, tokens, size=shape)
-        return model, random_normal(rng, shape)
-
-    return factory
+    """``layers(keras.layers)`` -> the layers of a Sequential model on an input of ``shape``."""
+    return _random_model(
+        lambda keras, inputs: keras.Sequential(
+            [inputs, *layers(keras.layers)]
+        ),
+        shape,
+        tokens,
+    )
 
 
 IMAGE = (2, 8, 8, 3)
