@@ -198,11 +198,12 @@ def unit_tests(session: nox.Session) -> None:
 
 
 def example_tests(session: nox.Session) -> None:
-    pytest(session, "-n", "auto", "tests/examples")
+    pytest(session, "-n", "auto", "--durations=5", "tests/examples")
 
 
 def machinery_tests(session: nox.Session) -> None:
-    pytest(session, "tests/machinery")
+    # Each test builds its own copy of the fixture book: they run side by side.
+    pytest(session, "-n", "auto", "--durations=5", "tests/machinery")
 
 
 def reproduce_tests(session: nox.Session, pages: list[str] = ()) -> None:
