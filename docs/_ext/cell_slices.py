@@ -16,7 +16,9 @@ leaving one out:
   assigns to an attribute or an item of it (``model.training = False``,
   ``weights[0] = 1``), deletes one, or calls one of its methods as a
   statement (``optimizer.step()``, ``losses.append(x)``), whose result is
-  thrown away, which is what in-place methods look like. A later cell that
+  thrown away, which is what in-place methods look like, or passes it to a
+  function called as a statement (``load_weights(model, path)``; builtins
+  such as ``print`` aside). A later cell that
   uses the name needs every earlier cell that defined or modified it.
   Modules are the exception: ``torch.manual_seed(0)`` as a statement does
   not tie every later cell that uses ``torch`` to this one;
@@ -226,13 +228,21 @@ class NameCollector(ast.NodeVisitor):
             self.generic_visit(node.target)
 
     def visit_Expr(self, node: ast.Expr) -> None:
-        # A method call whose result is thrown away is how in-place methods look.
+        # A call whose result is thrown away is how in-place changes look: a
+        # method's object (optimizer.step()), or a function's arguments
+        # (load_weights(model, path)); printing and displaying change nothing.
         call = node.value
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
             root = root_name(call.func.value)
             if root:
                 self.names.modifies.add(root)
                 self.names.calls.add(root)
+        if isinstance(call, ast.Call) and not (
+            isinstance(call.func, ast.Name) and call.func.id in BUILTINS
+        ):
+            for argument in [*call.args, *(k.value for k in call.keywords)]:
+                if isinstance(argument, ast.Name):
+                    self.names.modifies.add(argument.id)
         self.generic_visit(node)
 
 

@@ -47,6 +47,8 @@ def test_a_star_import_is_needed_by_every_later_cell():
         "model.eval()",
         "weights += [4]",
         "del weights[0]",
+        'load_weights(model, "w.bin")',
+        "fill(values=weights)",
     ],
 )
 def test_a_cell_that_may_change_an_object_in_place_is_kept(mutation):
@@ -56,6 +58,10 @@ def test_a_cell_that_may_change_an_object_in_place_is_kept(mutation):
 
 def test_a_method_whose_result_is_used_is_not_taken_for_a_change():
     assert indices("x = make()", "y = x.copy()", "print(x)")[2] == [0, 2]
+
+
+def test_printing_a_name_is_not_taken_for_a_change():
+    assert indices("x = make()", "print(x)", "print(x.sum())")[2] == [0, 2]
 
 
 def test_a_cell_that_raises_on_purpose_is_in_no_other_slice():
