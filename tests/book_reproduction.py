@@ -20,6 +20,7 @@ fixture book (to show that a page whose output changes fails the check).
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import os
@@ -228,10 +229,15 @@ def run_cells(page_notebook, cells: tuple[int, ...], workdir: Path) -> Rerun:
         kernel_name="python3",
         resources={"metadata": {"path": str(workdir)}},
     )
+    # Runs happen on worker threads: a loop of its own, closed after the run, so
+    # no thread leaves an open event loop (and its sockets) to the garbage collector.
+    loop = asyncio.new_event_loop()
     try:
-        client.execute(env=fresh_kernel_environment(workdir))
+        loop.run_until_complete(client.async_execute(env=fresh_kernel_environment(workdir)))
     except CellExecutionError as error:
         return Rerun("", 1, str(error), notebook)
+    finally:
+        loop.close()
     return Rerun("", 0, "", notebook)
 
 

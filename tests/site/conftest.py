@@ -234,13 +234,18 @@ class PageVisit:
         self.page.on("pageerror", lambda error: self.console_errors.append(f"page error: {error}"))
         self.page.on("request", self.on_request)
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
-        self.page.on("requestfinished", self.requests.append)
+        # Playwright wraps handlers by their Python attributes: a bound builtin such
+        # as list.append fails, so a method of our own.
+        self.page.on("requestfinished", self.on_request_finished)
         self.cdp = self.context.new_cdp_session(self.page)
         self.network = NetworkLog()
         self.network.attach(self.cdp)
 
     def is_local(self, url: str) -> bool:
         return urlparse(url).netloc in {self.local_host, ""} or url.startswith(("data:", "blob:"))
+
+    def on_request_finished(self, request) -> None:
+        self.requests.append(request)
 
     def on_request(self, request):
         if not self.is_local(request.url) and request.url not in self.other_hosts:
