@@ -341,6 +341,9 @@ class CostReport:
     def write(self, session: nox.Session) -> None:
         total = round(time.monotonic() - self.started, 1)
         report = {"total_seconds": total, "phases": self.phases, "chapters": self.chapters()}
+        snippets = ARTIFACTS / "snippets.json"  # written by tests/reproduce
+        if "reproduce" in self.phases and snippets.is_file():
+            report["snippets"] = json.loads(snippets.read_text(encoding="utf-8"))["summary"]
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "cost.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
         lines = [f"{'phase':<14}{'seconds':>9}"]
@@ -349,6 +352,8 @@ class CostReport:
         for page, record in report["chapters"].items():
             by_phase = ", ".join(f"{p} {s:.1f}" for p, s in record["seconds"].items())
             lines.append(f"{page:<36}{record['executions']:>5}  {by_phase}")
+        if "snippets" in report:
+            lines += ["", "snippets: " + json.dumps(report["snippets"])]
         session.log("cost of this run (test-artifacts/cost.json):\n" + "\n".join(lines))
 
 
