@@ -117,6 +117,7 @@ generated_static = [
     },
 ]
 generated_static_environment = dict(QUIET_ENVIRONMENT)
+generated_static_dir = str(BUILD / "generated")  # shared by every rendering of this build
 
 framework_tabs = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
 claims_file = "claims.yaml"

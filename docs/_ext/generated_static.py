@@ -10,7 +10,8 @@ and a target folder inside the site::
     ]
 
 When the builder starts, every command runs once with one more argument, a
-folder of its own under the build directory (``<build>/generated/<target>``),
+folder of its own under ``generated_static_dir`` (by default ``generated``
+next to the output folder),
 and is expected to keep that folder up to date (and to return quickly when it
 already is: this extension does no caching of its own). A command that fails
 stops the build with its last lines of output. When an HTML build finishes,
@@ -32,7 +33,10 @@ logger = logging.getLogger(__name__)
 
 
 def _folder(app, target: str) -> Path:
-    return Path(app.outdir).parent / "generated" / target.strip("/").replace("/", "--")
+    # One folder per build directory, not per output: a second rendering into
+    # another output folder reuses what the first made instead of making it anew.
+    base = Path(app.config.generated_static_dir or Path(app.outdir).parent / "generated")
+    return base / target.strip("/").replace("/", "--")
 
 
 def _entries(app) -> list[dict]:
@@ -72,6 +76,7 @@ def setup(app):
     # so a change, such as another interpreter in ``command``, re-reads nothing.
     app.add_config_value("generated_static", [], "", types=frozenset({list}))
     app.add_config_value("generated_static_environment", {}, "", types=frozenset({dict}))
+    app.add_config_value("generated_static_dir", "", "", types=frozenset({str}))
     app.connect("builder-inited", run_commands)
     app.connect("build-finished", copy_outputs)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

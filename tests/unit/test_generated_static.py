@@ -16,6 +16,7 @@ def fake_app(tmp_path, command):
     config = SimpleNamespace(
         generated_static=[{"command": command, "target": "_static/demo/site"}],
         generated_static_environment={"EXTRA": "1"},
+        generated_static_dir="",
     )
     outdir = tmp_path / "html"
     outdir.mkdir()
@@ -49,3 +50,11 @@ def test_an_entry_without_a_target_is_an_error(tmp_path):
     app.config.generated_static = [{"command": ["true"]}]
     with pytest.raises(ExtensionError, match="'command' and a 'target'"):
         generated_static.run_commands(app)
+
+
+def test_a_second_output_folder_reuses_the_build_directory_s_folder(tmp_path):
+    app = fake_app(tmp_path, [sys.executable, "-c", MAKE])
+    app.config.generated_static_dir = str(tmp_path / "build" / "generated")
+    generated_static.run_commands(app)
+    made = tmp_path / "build" / "generated" / "_static--demo--site" / "made.txt"
+    assert made.read_text() == "yes"

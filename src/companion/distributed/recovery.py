@@ -175,8 +175,13 @@ class RecoveryJob:
         self.attempt += 1
         return self.start()
 
-    def finish(self, grace: float = 20.0) -> AttemptOutcome:
-        """Wait for this attempt's processes (survivors get ``grace`` seconds)."""
+    def finish(self, grace: float = 60.0) -> AttemptOutcome:
+        """Wait for this attempt's processes (survivors get ``grace`` seconds).
+
+        TensorFlow's survivor notices its dead peer by missed heartbeats: about
+        11 s here, but over 20 s in one build, where it was killed still running
+        and the printed exit status changed.
+        """
         finished = self._job.wait(grace=grace)
         killed_now = (
             self.victim is not None and self.victim.attempt == self.attempt
