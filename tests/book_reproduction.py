@@ -172,17 +172,33 @@ class Snippet:
 
 
 def page_snippets(html_dir: Path, page: str) -> list[Snippet]:
-    """Every cell's snippet, read from the ``<template>`` elements of the built page."""
+    """Every cell's snippet, assembled from the built page as its script does.
+
+    Each cell's ``<template class="copy-with-setup">`` lists the cells of its
+    slice; ``copy-with-setup.js`` joins their code as the page shows it (or,
+    for a cell whose input is hidden, as its own template holds it), a blank
+    line between them. The browser test checks that the script copies this.
+    """
     from book_html import read_page
 
+    soup = read_page(html_dir, page)
+    code = {
+        int(t["data-cell"]): t.get_text() for t in soup.select("template.copy-with-setup-source")
+    }
+    templates = soup.select("template.copy-with-setup")
+    for template in templates:
+        block = template.parent.select_one("div.highlight pre")
+        if block is not None:
+            code[int(template["data-cell"])] = block.get_text()
     found = []
-    for template in read_page(html_dir, page).select("template.copy-with-setup"):
+    for template in templates:
+        cells = tuple(int(i) for i in template["data-cells"].split())
         found.append(
             Snippet(
                 page=page,
                 cell=int(template["data-cell"]),
-                cells=tuple(int(i) for i in template["data-cells"].split()),
-                text=template.get_text(),
+                cells=cells,
+                text="\n\n".join(code[i].strip("\n") for i in cells) + "\n",
                 label=template.get("data-label", ""),
             )
         )

@@ -3,9 +3,12 @@
 The plain copy button copies one cell, which rarely runs on its own: it uses
 names earlier cells defined. For each code cell of an executed page this
 extension computes the cell's slice (``cell_slices``: the earlier cells it
-needs, followed back) and puts it next to the cell, in a ``<template>`` that
-``_static/copy-with-setup.js`` turns into a second button. A slice that
-cannot be offered is labelled on the page instead, with the reason:
+needs, followed back) and puts its cell numbers next to the cell, in an
+empty ``<template>`` that ``_static/copy-with-setup.js`` turns into a second
+button. The script joins the cells' code as the page shows it, so no code is
+sent twice; only a cell whose input the page hides has its code in a
+template of its own. A slice that cannot be offered is labelled on the page
+instead, with the reason:
 
 * it includes a cell tagged ``heavy`` (one that takes minutes, such as a
   whole benchmark): the snippet would repeat it, so it "runs as part of the
@@ -66,6 +69,7 @@ def label_reason(cells: list[Cell], indices: list[int], index: int, missing: set
 
 
 def template_node(snippet: str, indices: list[int], index: int, reason: str) -> nodes.raw:
+    """The slice's cell numbers (the script finds their code on the page)."""
     lines = len(snippet.strip().splitlines())
     attributes = (
         f'class="copy-with-setup" data-cell="{index}" '
@@ -73,8 +77,13 @@ def template_node(snippet: str, indices: list[int], index: int, reason: str) -> 
     )
     if reason:
         attributes += f' data-label="{html.escape(reason, quote=True)}"'
-    text = f"<template {attributes}>{html.escape(snippet)}</template>"
-    return nodes.raw("", text, format="html")
+    return nodes.raw("", f"<template {attributes}></template>", format="html")
+
+
+def hidden_source_node(source: str, index: int) -> nodes.raw:
+    """The code of a cell whose input the page hides, for the slices that need it."""
+    opening = f'<template class="copy-with-setup-source" data-cell="{index}">'
+    return nodes.raw("", f"{opening}{html.escape(source)}</template>", format="html")
 
 
 class CheckBudget:
@@ -146,12 +155,23 @@ class CopyWithSetupTransform(SphinxTransform):
         }
         reasons.update(budget.afford(costs))
         records = []
+        sources = [
+            next((n for n in node.children if n.get("nb_element") == "cell_code_source"), None)
+            for node in found
+        ]
+        needed = {
+            i
+            for position, piece in enumerate(slices)
+            if sources[position] is not None
+            for i in piece.indices
+        }
         for position, (node, piece) in enumerate(zip(found, slices, strict=True)):
-            source = next(
-                (n for n in node.children if n.get("nb_element") == "cell_code_source"), None
-            )
+            source = sources[position]
             if source is None:
-                continue  # the input is hidden: there is nothing to copy
+                # The input is hidden: nothing to copy, but a slice may need its code.
+                if position in needed:
+                    node.append(hidden_source_node(cells[position].source, numbers[position]))
+                continue
             snippet = slice_source(cells, piece)
             indices = [numbers[i] for i in piece.indices]
             source += template_node(snippet, indices, numbers[position], reasons[position])

@@ -4,12 +4,20 @@
 (function () {
   "use strict";
 
+  // The table's columns after the operation, in order (companion.rosetta.table.LIBRARIES).
+  var LIBRARIES = ["numpy", "pytorch", "tensorflow", "keras"];
+
+  function verdictOf(row, library) {
+    var chip = row.cells[LIBRARIES.indexOf(library) + 1].querySelector(".v");
+    return chip ? chip.textContent : "";
+  }
+
   function matches(row, filters) {
-    if (filters.group && row.dataset.group !== filters.group) return false;
+    if (filters.group && row.parentElement.dataset.group !== filters.group) return false;
     if (filters.verdict) {
-      var libraries = filters.library ? [filters.library] : ["numpy", "pytorch", "tensorflow", "keras"];
+      var libraries = filters.library ? [filters.library] : LIBRARIES;
       var hit = libraries.some(function (library) {
-        var verdict = row.dataset[library] || "";
+        var verdict = verdictOf(row, library);
         return filters.verdict === "differs" ? verdict.indexOf("differs") === 0 : verdict === filters.verdict;
       });
       if (!hit) return false;
@@ -24,7 +32,8 @@
     controls.querySelectorAll("[data-filter]").forEach(function (input) {
       inputs[input.dataset.filter] = input;
     });
-    var rows = Array.prototype.slice.call(root.querySelectorAll("tr[data-group]"));
+    var rows = Array.prototype.slice.call(
+      root.querySelectorAll("tbody[data-group] tr:not(.rosetta-group)"));
     var bodies = root.querySelectorAll("tbody[data-group]");
     var count = controls.querySelector(".rosetta-count");
 
@@ -42,7 +51,7 @@
         if (keep) shown += 1;
       });
       bodies.forEach(function (body) {
-        body.hidden = !body.querySelector("tr[data-group]:not([hidden])");
+        body.hidden = !body.querySelector("tr:not(.rosetta-group):not([hidden])");
       });
       count.textContent = shown + " of " + rows.length + " operations shown";
     }

@@ -9,6 +9,10 @@ The built site is served from a local server as a static host serves it
 * the search page finds every chapter by a word of its title;
 * the copy button puts on the clipboard exactly what tests/test_copy_button.py
   runs (so that test's Python port of the button is checked here);
+* "copy with setup" puts on the clipboard each cell's snippet exactly as the
+  reproduction tests assemble and run it (``book_reproduction.page_snippets``),
+  so what they verify in a fresh kernel is what a reader copies;
+* the Rosetta table's search and filters narrow its rows;
 * a missing page shows the book's 404 page, styled, with working links.
 
 Every page's own visit (it loads cleanly from the local server only, renders
@@ -141,6 +145,56 @@ def test_copy_button_puts_each_cells_code_on_the_clipboard(page, visit, built_ht
             button.evaluate("button => button.click()")
         copied.append(opened.page.evaluate("navigator.clipboard.readText()"))
     assert copied == expected
+    assert opened.console_errors == []
+
+
+@pytest.mark.parametrize("page", executed_pages())
+def test_copy_with_setup_puts_each_cells_snippet_on_the_clipboard(page, visit, built_html):
+    from book_reproduction import page_snippets
+
+    # A button for every offered snippet but those of a cell that needs no
+    # earlier one: that cell is its own snippet, which the plain button copies.
+    expected = {
+        s.cell: s.text for s in page_snippets(built_html, page) if s.offered and len(s.cells) > 1
+    }
+    opened = visit(permissions=("clipboard-read", "clipboard-write"))
+    opened.open(f"{page}.html")
+    buttons = opened.page.locator("button.copy-with-setup")
+    copied = {}
+    for index in range(buttons.count()):
+        button = buttons.nth(index).element_handle()
+        cell = int(button.get_attribute("data-cell"))
+        # Cells in a tab that is not selected are clicked the way a script would.
+        button.evaluate("b => b.click()")
+        opened.page.wait_for_function("b => b.textContent !== 'Copy with setup'", arg=button)
+        assert button.text_content() == "Copied", f"{page}: cell {cell}"
+        copied[cell] = opened.page.evaluate("navigator.clipboard.readText()")
+    assert copied == expected
+    assert opened.console_errors == []
+
+
+def test_the_rosetta_tables_search_and_filters_narrow_its_rows(visit, built_html):
+    rows = read_page(built_html, "appendix/rosetta").select(
+        "tbody[data-group] tr:not(.rosetta-group)"
+    )
+    opened = visit()
+    opened.open("appendix/rosetta.html")
+    tab = opened.page
+    shown = (
+        "() => [...document.querySelectorAll('tbody[data-group] tr:not(.rosetta-group)')]"
+        ".filter(r => !r.hidden).length"
+    )
+    assert tab.evaluate(shown) == len(rows)
+    tab.fill("input[data-filter=text]", "argmax")
+    argmax = [r for r in rows if "argmax" in r.get_text().lower()]
+    assert 0 < tab.evaluate(shown) == len(argmax)
+    tab.fill("input[data-filter=text]", "")
+    tab.select_option("select[data-filter=library]", "tensorflow")
+    tab.select_option("select[data-filter=verdict]", "raises")
+    raising = [r for r in rows if r.select("td")[2].select_one(".v").get_text() == "raises"]
+    assert 0 < tab.evaluate(shown) == len(raising)
+    count = tab.text_content(".rosetta-count")
+    assert count == f"{len(raising)} of {len(rows)} operations shown"
     assert opened.console_errors == []
 
 

@@ -29,13 +29,6 @@ from book_html import ARTIFACTS, source_pages
 FIRST_VISIT_BUDGET = 800_000
 NEXT_PAGE_BUDGET = 250_000
 PAGES = [*source_pages(), "search", "genindex"]
-#: Pages known to be over the next-page budget, and why (issue 12 stays open on
-#: them). Each must still be over it: one that comes under fails until removed.
-OVER_NEXT_PAGE_BUDGET = {
-    "appendix/rosetta": "the Rosetta table's 1,136 cells are one 313 KB page of HTML",
-    "chapters/08-deployment": "each cell's copy-with-setup snippet is embedded as text (133 KB)",
-    "chapters/10-scaling": "each cell's copy-with-setup snippet is embedded as text (60 KB)",
-}
 REPORT = ARTIFACTS / "page-weight.json"
 
 
@@ -102,11 +95,7 @@ def test_first_visit_and_next_page_stay_within_budget(page, visit):
         f"a first visit to {page} fetches {first['uncompressed']:,} bytes "
         f"(budget {FIRST_VISIT_BUDGET:,}); heaviest: {first_heaviest}"
     )
-    over = on_load["uncompressed"] > NEXT_PAGE_BUDGET
-    if following in OVER_NEXT_PAGE_BUDGET:
-        assert over, f"{following} is within the next-page budget now: drop it from the list"
-        pytest.xfail(f"{following}: {OVER_NEXT_PAGE_BUDGET[following]}")
-    assert not over, (
+    assert on_load["uncompressed"] <= NEXT_PAGE_BUDGET, (
         f"{following}, opened after {page}, fetches {on_load['uncompressed']:,} bytes "
         f"(budget {NEXT_PAGE_BUDGET:,}); heaviest: {on_load_heaviest}"
     )

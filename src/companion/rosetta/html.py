@@ -2,16 +2,23 @@
 
 The markup works without a script (a plain, readable table); the book's
 ``rosetta.js`` shows the search and filter controls and hides the rows
-that do not match. Every row carries its group and each library's verdict
-in ``data-`` attributes for the script to read.
+that do not match, reading each row's group from its ``<tbody>`` and each
+library's verdict from its chip. The markup is kept short, because the
+table is most of its page's weight: a chip is ``<span class="v v-...">``,
+the notes under a spelling are ``<small>``, and a cell whose verdict
+means "NumPy's shape and dtype" does not repeat them.
 
 >>> from companion.rosetta.table import Cell
->>> cells = [Cell("creation", "zeros", lib, code, "same") for lib, code in
-...          [("numpy", "np.zeros(2)"), ("pytorch", "torch.zeros(2)"),
-...           ("tensorflow", "tf.zeros(2)"), ("keras", "ops.zeros(2)")]]
+>>> cells = [Cell("creation", "zeros", lib, code, verdict, shape="(2,)", dtype="float32")
+...          for lib, code, verdict in [("numpy", "np.zeros(2)", "reference"),
+...                                     ("pytorch", "torch.zeros(2)", "same"),
+...                                     ("tensorflow", "tf.zeros(2)", "same"),
+...                                     ("keras", "ops.zeros(2)", "same")]]
 >>> page = render_table(cells)
->>> page.count("<tr data-group"), 'data-pytorch="same"' in page
-(1, True)
+>>> page.count('<th scope="row">'), page.count('<span class="v v-same">same</span>')
+(1, 3)
+>>> page.count("(2,) float32")  # shown once a row, not once a library
+1
 >>> verdict_class("differs: default axis")
 'v-differs'
 """
@@ -50,9 +57,15 @@ def verdict_class(verdict: str) -> str:
     return "v-differs" if verdict in DIFFERENCES else _CLASSES[verdict]
 
 
+#: Verdicts that compare equal shapes and dtypes (``compare.compare``
+#: says "differs" first when either is not NumPy's): the NumPy cell of the
+#: row shows them, so these cells need not.
+_NUMPY_SHAPE_AND_DTYPE = (SAME, ROUND_OFF_VERDICT, DISTRIBUTION)
+
+
 def _measure(cell: Cell) -> str:
     parts = []
-    if cell.shape:
+    if cell.shape and cell.verdict not in _NUMPY_SHAPE_AND_DTYPE:
         parts.append(f"{cell.shape} {cell.dtype}")
     difference = cell.max_relative_difference
     if difference:
@@ -60,47 +73,36 @@ def _measure(cell: Cell) -> str:
     return " · ".join(parts)
 
 
+def chip(verdict: str) -> str:
+    """A verdict as a coloured chip."""
+    return f'<span class="v {verdict_class(verdict)}">{escape(verdict)}</span>'
+
+
 def _cell_html(cell: Cell, reference: str | None) -> str:
     if cell.code:
         code = f"<code>{escape(cell.code)}</code>"
     elif cell.library == "numpy" and reference:
-        code = f'<span class="rosetta-ref">compared with <code>{escape(reference)}</code></span>'
+        code = f"<small>compared with <code>{escape(reference)}</code></small>"
     else:
         code = ""
-    chip = f'<span class="rosetta-verdict {verdict_class(cell.verdict)}">{escape(cell.verdict)}</span>'
-    lines = [code, chip]
+    lines = [code, chip(cell.verdict)]
     measure = _measure(cell)
     if measure:
-        lines.append(f'<span class="rosetta-measure">{escape(measure)}</span>')
-    if cell.detail and cell.verdict not in ("same", "reference"):
-        lines.append(
-            f'<span class="rosetta-detail">{escape(cell.detail)}</span>'
-        )
+        lines.append(f"<small>{escape(measure)}</small>")
+    if cell.detail and cell.verdict not in (SAME, REFERENCE):
+        lines.append(f"<small>{escape(cell.detail)}</small>")
     if cell.warnings:
-        lines.append(
-            f'<span class="rosetta-detail">warns: {escape(cell.warnings)}</span>'
-        )
+        lines.append(f"<small>warns: {escape(cell.warnings)}</small>")
     return "<td>" + "".join(line for line in lines if line) + "</td>"
 
 
 def _row_html(operation: str, by_library: dict, reference: str | None) -> str:
     first = next(iter(by_library.values()))
-    verdicts = " ".join(
-        f'data-{library}="{escape(by_library[library].verdict)}"'
-        for library in LIBRARIES
-    )
     cells = "".join(
         _cell_html(by_library[library], reference) for library in LIBRARIES
     )
-    note = (
-        f'<span class="rosetta-note">{escape(first.note)}</span>'
-        if first.note
-        else ""
-    )
-    return (
-        f'<tr data-group="{escape(first.group)}" {verdicts}>'
-        f'<th scope="row">{escape(operation)}{note}</th>{cells}</tr>'
-    )
+    note = f"<small>{escape(first.note)}</small>" if first.note else ""
+    return f'<tr><th scope="row">{escape(operation)}{note}</th>{cells}</tr>'
 
 
 def _grouped(cells: list[Cell]) -> dict:
@@ -196,9 +198,10 @@ def render_summary(summary: dict) -> str:
             for library in LIBRARIES
         ]
         if any(counts):
-            chip = f'<span class="rosetta-verdict {verdict_class(verdict)}">{escape(verdict)}</span>'
             numbers = "".join(f"<td>{count}</td>" for count in counts)
-            rows.append(f'<tr><th scope="row">{chip}</th>{numbers}</tr>')
+            rows.append(
+                f'<tr><th scope="row">{chip(verdict)}</th>{numbers}</tr>'
+            )
     return (
         '<div class="rosetta"><table class="rosetta-summary">'
         f'<thead><tr><th scope="col">verdict</th>{header}</tr></thead>'
