@@ -11,7 +11,7 @@ from companion.frameworks import DARK_BACKGROUND, LIGHT_BACKGROUND, contrast_rat
 from companion.rosetta import GROUPS, LIBRARIES, VERDICTS, RosettaError, Row, run_row, run_table
 from companion.rosetta.export import COLUMNS, data_uri, to_csv, to_json, write_files
 from companion.rosetta.html import render_downloads, render_summary, render_table
-from companion.rosetta.rows import ROWS
+from companion.rosetta.rows import ROWS, load_rows, read_rows
 from companion.rosetta.runner import summarize
 
 
@@ -153,6 +153,25 @@ def test_rows_check_their_arguments():
         Row("creation", "x", "1", 1, None, None)
     with pytest.raises(TypeError, match="cells must be a list of Cell"):
         to_csv([1])
+
+
+def test_rows_files_are_checked_and_errors_name_the_file_and_row(tmp_path):
+    row = '[[row]]\nname = "sum"\nnumpy = "np.sum(x)"\npytorch = "torch.sum(x)"\n'
+    with pytest.raises(ValueError, match=r"a\.toml, row 1 \('sum'\): a key must be one of"):
+        read_rows('group = "reductions"\n' + row + 'torch = "x"', "a.toml")
+    with pytest.raises(ValueError, match=r"a\.toml, row 1 \('sum'\): expect's pytorch must be"):
+        read_rows('group = "reductions"\n' + row + 'expect = { pytorch = "same" }', "a.toml")
+    with pytest.raises(ValueError, match=r"a\.toml, row 1 \('sum'\): group must be one of"):
+        read_rows('group = "sums"\n' + row, "a.toml")
+    with pytest.raises(ValueError, match=r"a\.toml, row 1 \(None\): .*name"):
+        read_rows('group = "reductions"\n[[row]]\nnumpy = "np.sum(x)"', "a.toml")
+    with pytest.raises(ValueError, match=r"a\.toml must have a group"):
+        read_rows(row, "a.toml")
+    with pytest.raises(ValueError, match=r"a\.toml: not valid TOML"):
+        read_rows("group = ", "a.toml")
+    (tmp_path / "sums.toml").write_text('group = "reductions"\n' + row)
+    with pytest.raises(ValueError, match="no rows for the group"):
+        load_rows(tmp_path)
 
 
 def test_the_command_line_writes_both_files(tmp_path, capsys):

@@ -111,6 +111,23 @@ def test_snippets_and_rows_are_validated():
         numpy_spelling_report("jax")
 
 
+def test_the_rows_file_is_checked_and_errors_name_the_row():
+    from companion.tensor_api.rows import read_rows
+
+    row = '[[row]]\ntopic = "indexing"\ntask = "one column"\n'
+    assert read_rows(row + 'numpy = "a[:, 1]"') == (Row("indexing", "one column", "a[:, 1]"),)
+    with pytest.raises(ValueError, match=r"rows\.toml, row 1 \('one column'\): a key must be"):
+        read_rows(row + 'torch = ["a[:, 1]"]')
+    with pytest.raises(TypeError, match=r"row 1 \('one column'\): pytorch must be a tuple"):
+        read_rows(row + 'numpy = "a"\npytorch = "a[:, 1]"')
+    with pytest.raises(ValueError, match=r"row 1 \('one column'\): .*needs its own"):
+        read_rows(row)
+    with pytest.raises(ValueError, match=r"row 1 \(None\): a row needs a task"):
+        read_rows('[[row]]\ntopic = "indexing"\nnumpy = "a"')
+    with pytest.raises(ValueError, match=r"x\.toml must hold \[\[row\]\] tables only"):
+        read_rows('topic = "indexing"', "x.toml")
+
+
 def test_translate_and_short_error():
     assert translate("np.ones(2, dtype=np.int32)", "pytorch") == "torch.ones(2, dtype=torch.int32)"
     message = short_error(TypeError("'tensorflow.python.framework.ops.EagerTensor' object x"))

@@ -25,6 +25,7 @@ import warnings
 from functools import cache
 
 from companion.cli import error_line
+from companion.rosetta import table
 from companion.rosetta.compare import (
     compare,
     describe,
@@ -32,25 +33,13 @@ from companion.rosetta.compare import (
     to_numpy,
 )
 from companion.rosetta.inputs import namespace
-from companion.rosetta.table import (
-    DISTRIBUTION,
-    LIBRARIES,
-    MISSING,
-    RAISES,
-    REFERENCE,
-    ROUND_OFF_VERDICT,
-    SAME,
-    VERDICTS,
-    Cell,
-    RosettaError,
-    Row,
-)
+from companion.rosetta.table import LIBRARIES, Cell, RosettaError, Row
 from companion.validation import check_instance
 
 _KINDS = {
-    "same": SAME,
-    "round-off": ROUND_OFF_VERDICT,
-    DISTRIBUTION: DISTRIBUTION,
+    "same": table.SAME,
+    "round-off": table.ROUND_OFF_VERDICT,
+    table.DISTRIBUTION: table.DISTRIBUTION,
 }
 
 
@@ -98,7 +87,7 @@ def run_row(row: Row) -> list[Cell]:
 def _run_cell(row: Row, library: str, names: dict, reference) -> Cell:
     code = row.code(library)
     cell = Cell(
-        row.group, row.name, library, code or "", MISSING, note=row.note
+        row.group, row.name, library, code or "", table.MISSING, note=row.note
     )
     if code is None:
         return cell
@@ -109,14 +98,14 @@ def _run_cell(row: Row, library: str, names: dict, reference) -> Cell:
             warnings.simplefilter("always")
             value = to_numpy(run_code(code, names))
     except Exception as error:  # what each library raises is the finding
-        if expected != RAISES:
+        if expected != table.RAISES:
             raise RosettaError(
                 f"{where}: {code!r} raised {error_line(error, limit=160)}, "
                 "and the row does not declare it"
             ) from error
-        cell.verdict, cell.detail = RAISES, error_line(error, limit=160)
+        cell.verdict, cell.detail = table.RAISES, error_line(error, limit=160)
         return cell
-    if expected == RAISES:
+    if expected == table.RAISES:
         raise RosettaError(f"{where}: declared to raise, but returned a value")
     cell.warnings = "; ".join(
         sorted(
@@ -129,7 +118,7 @@ def _run_cell(row: Row, library: str, names: dict, reference) -> Cell:
     kind, error, detail = compare(reference, value, row.compare)
     cell.max_relative_difference, cell.detail = error, detail
     if library == "numpy" and row.reference is None:
-        cell.verdict = REFERENCE
+        cell.verdict = table.REFERENCE
         return cell
     cell.verdict = _verdict(where, code, kind, detail, expected)
     return cell
@@ -171,7 +160,7 @@ def summarize(cells: list[Cell]) -> dict:
         counts = by_library[cell.library]
         counts[cell.verdict] = counts.get(cell.verdict, 0) + 1
     total = {}
-    for verdict in VERDICTS:
+    for verdict in table.VERDICTS:
         count = sum(counts.get(verdict, 0) for counts in by_library.values())
         if count:
             total[verdict] = count

@@ -1,144 +1,71 @@
-"""The rows the developer-experience chapter shows: everyday array tasks, three ways."""
+"""The rows the developer-experience chapter shows: everyday array tasks, three ways.
+
+The rows are data, in ``rows.toml`` beside this module: one ``[[row]]``
+table per task, in the chapter's order, with the fields of
+:class:`~companion.tensor_api.snippets.Row` as keys: ``topic``, ``task``,
+``numpy`` (left out where NumPy has no counterpart) and, where the NumPy
+spelling is not simply translated, ``pytorch`` and ``tensorflow``, each a
+list of attempts. Code of several lines is a multi-line string.
+"""
 
 from __future__ import annotations
 
-from companion.tensor_api.snippets import Row, RowResult, run_row
+import tomllib
+from importlib.resources import files
 
-ROWS: tuple[Row, ...] = (
-    # Creation
-    Row(
-        "creation",
-        "integer range, 2 x 3",
-        "np.arange(6).reshape(2, 3)",
-        tensorflow=(
-            "tf.arange(6).reshape(2, 3)",
-            "tf.reshape(tf.range(6), (2, 3))",
-        ),
-    ),
-    Row(
-        "creation",
-        "from a list of floats",
-        "np.array([1.0, 2.0])",
-        pytorch=("torch.array([1.0, 2.0])", "torch.tensor([1.0, 2.0])"),
-        tensorflow=("tf.constant([1.0, 2.0])",),
-    ),
-    Row("creation", "zeros", "np.zeros((2, 3))"),
-    # Indexing and slicing
-    Row("indexing", "one element", "a[1, 2]"),
-    Row("indexing", "one column", "a[:, 1]"),
-    Row(
-        "indexing",
-        "reverse the columns",
-        "a[:, ::-1]",
-        pytorch=("a[:, ::-1]", "a.flip(1)"),
-    ),
-    Row("indexing", "boolean mask", "a[a > 2]"),
-    Row(
-        "indexing",
-        "pick columns by a list",
-        "a[:, [0, 2]]",
-        tensorflow=("a[:, [0, 2]]", "tf.gather(a, [0, 2], axis=1)"),
-    ),
-    # Broadcasting
-    Row("broadcasting", "add a row to each row", "a + a[0]"),
-    Row(
-        "broadcasting",
-        "centre each row",
-        "a - a.mean(axis=1, keepdims=True)",
-        tensorflow=(
-            "a - a.mean(axis=1, keepdims=True)",
-            "a - tf.reduce_mean(a, axis=1, keepdims=True)",
-        ),
-    ),
-    # Reshaping and transposing
-    Row(
-        "reshaping",
-        "reshape",
-        "a.reshape(3, 2)",
-        tensorflow=("a.reshape(3, 2)", "tf.reshape(a, (3, 2))"),
-    ),
-    Row(
-        "reshaping", "transpose", "a.T", tensorflow=("a.T", "tf.transpose(a)")
-    ),
-    Row("reshaping", "new axis", "a[:, None, :].shape"),
-    # In-place updates
-    Row(
-        "in-place",
-        "set one element",
-        "a[0, 0] = 100\na",
-        tensorflow=(
-            "a[0, 0] = 100\na",
-            "v = tf.Variable(a)\nv[0, 0].assign(100)\nv",
-        ),
-    ),
-    Row(
-        "in-place",
-        "a += 1 seen through an alias",
-        "b = a\na += 1\nb",
-        tensorflow=(
-            "b = a\na += 1\nb",
-            "b = v = tf.Variable(a)\nv.assign_add(tf.ones_like(a))\nb",
-        ),
-    ),
-    # dtype promotion
-    Row("dtypes", "int32 + Python float", "np.ones(2, dtype=np.int32) + 1.5"),
-    Row("dtypes", "int32 / Python int", "np.ones(2, dtype=np.int32) / 2"),
-    Row(
-        "dtypes",
-        "int64 + float32",
-        "np.ones(2, dtype=np.int64) + np.ones(2, dtype=np.float32)",
-    ),
-    Row(
-        "dtypes",
-        "float32 + float64",
-        "np.ones(2, dtype=np.float32) + np.ones(2, dtype=np.float64)",
-    ),
-    # Conversion to and from NumPy
-    Row(
-        "conversion",
-        "wrap a NumPy array, then write to the array",
-        "src = np.zeros(3, np.float32)\nt = np.asarray(src)\nsrc[0] = 1\nt",
-        pytorch=(
-            "src = np.zeros(3, np.float32)\nt = torch.from_numpy(src)\nsrc[0] = 1\nt",
-        ),
-        tensorflow=(
-            "src = np.zeros(3, np.float32)\nt = tf.convert_to_tensor(src)\nsrc[0] = 1\nt",
-        ),
-    ),
-    Row(
-        "conversion",
-        "copy a NumPy array, then write to the array",
-        "src = np.zeros(3, np.float32)\nt = np.array(src)\nsrc[0] = 1\nt",
-        pytorch=(
-            "src = np.zeros(3, np.float32)\nt = torch.tensor(src)\nsrc[0] = 1\nt",
-        ),
-        tensorflow=(
-            "src = np.zeros(3, np.float32)\nt = tf.constant(src)\nsrc[0] = 1\nt",
-        ),
-    ),
-    Row(
-        "conversion",
-        "to NumPy, then write to the result",
-        None,
-        pytorch=("t = torch.zeros(3)\nn = t.numpy()\nn[0] = 1\nt",),
-        tensorflow=("t = tf.zeros(3)\nn = t.numpy()\nn[0] = 1\nt",),
-    ),
-    # Devices
-    Row("devices", "where the data lives", "a.device"),
-    Row(
-        "devices",
-        "a GPU is visible",
-        None,
-        pytorch=("torch.cuda.is_available()",),
-        tensorflow=("len(tf.config.list_physical_devices('GPU')) > 0",),
-    ),
-    Row(
-        "devices",
-        "place on the CPU explicitly",
-        "a.to_device('cpu').device",
-        pytorch=("a.to('cpu').device",),
-        tensorflow=("with tf.device('/CPU:0'):\n    b = a + 0\nb.device",),
-    ),
+from companion.tensor_api.snippets import Row, RowResult, run_row
+from companion.validation import check_choice
+
+#: The keys a ``[[row]]`` table may have.
+ROW_KEYS = ("topic", "task", "numpy", "pytorch", "tensorflow")
+
+
+def read_rows(text: str, source: str = "rows.toml") -> tuple[Row, ...]:
+    """The rows in ``text``, TOML as in ``rows.toml``; ``source`` names it in errors.
+
+    >>> read_rows('''
+    ... [[row]]
+    ... topic = "indexing"
+    ... task = "one column"
+    ... numpy = "a[:, 1]"
+    ... tensorflow = ["a[:, 1]", "tf.gather(a, 1, axis=1)"]
+    ... ''')
+    (Row(topic='indexing', task='one column', numpy='a[:, 1]', pytorch=(), tensorflow=('a[:, 1]', 'tf.gather(a, 1, axis=1)')),)
+    >>> read_rows('[[row]]\\ntopic = "indexing"\\ntask = "one column"\\ntorch = ["a[:, 1]"]')
+    Traceback (most recent call last):
+        ...
+    ValueError: rows.toml, row 1 ('one column'): a key must be one of ('topic', 'task', 'numpy', 'pytorch', 'tensorflow'), got 'torch'
+    """
+    try:
+        tables = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{source}: not valid TOML: {error}") from error
+    if set(tables) != {"row"} or not isinstance(tables["row"], list):
+        raise ValueError(
+            f"{source} must hold [[row]] tables only; it has {sorted(tables)}"
+        )
+    rows = []
+    for number, fields in enumerate(tables["row"], start=1):
+        where = f"{source}, row {number} ({fields.get('task')!r})"
+        try:
+            for key in fields:
+                check_choice("a key", key, ROW_KEYS)
+            for key in ("topic", "task"):
+                if key not in fields:
+                    raise ValueError(f"a row needs a {key}")
+            attempts = {
+                framework: tuple(fields[framework])
+                for framework in ("pytorch", "tensorflow")
+                if isinstance(fields.get(framework), list)
+            }
+            rows.append(Row(**{"numpy": None, **fields, **attempts}))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{where}: {error}") from error
+    return tuple(rows)
+
+
+ROWS: tuple[Row, ...] = read_rows(
+    files(__package__).joinpath("rows.toml").read_text(encoding="utf-8")
 )
 
 TOPICS = tuple(dict.fromkeys(row.topic for row in ROWS))

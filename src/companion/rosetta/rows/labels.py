@@ -1,53 +1,33 @@
-"""Short names for the groups and the declared verdicts, so that rows read as a table.
+"""The short words a rows file uses in ``expect`` for the verdicts a row declares.
 
->>> DTYPE, RAISES
+>>> EXPECT["dtype"], EXPECT["raises"]
 ('differs: default dtype', 'raises')
+>>> set(EXPECT.values()) == {*DIFFERENCES, RAISES}  # a word for each
+True
 """
 
-from companion.rosetta.table import GROUPS, RAISES
+from companion.rosetta.table import DIFFERENCES, RAISES
 
-(
-    CREATION,
-    INDEXING,
-    RESHAPING,
-    REDUCTIONS,
-    MATH,
-    LOGIC,
-    LINALG,
-    RANDOM,
-    ACTIVATIONS,
-    LOSSES,
-    CONVOLUTION,
-    RESIZING,
-    NORMALIZATION,
-) = GROUPS
+AXIS, DTYPE, PROMOTION, REDUCTION, PADDING, SEMANTICS = DIFFERENCES
 
-AXIS = "differs: default axis"
-DTYPE = "differs: default dtype"
-PROMOTION = "differs: dtype promotion"
-REDUCTION = "differs: reduction"
-PADDING = "differs: padding"
-SEMANTICS = "differs: semantics"
+#: word in a rows file -> the verdict declared.
+EXPECT = {
+    "axis": AXIS,
+    "dtype": DTYPE,
+    "promotion": PROMOTION,
+    "reduction": REDUCTION,
+    "padding": PADDING,
+    "semantics": SEMANTICS,
+    "raises": RAISES,
+}
 
 __all__ = [
-    "ACTIVATIONS",
     "AXIS",
-    "CONVOLUTION",
-    "CREATION",
     "DTYPE",
-    "INDEXING",
-    "LINALG",
-    "LOGIC",
-    "LOSSES",
-    "MATH",
-    "NORMALIZATION",
+    "EXPECT",
     "PADDING",
     "PROMOTION",
     "RAISES",
-    "RANDOM",
     "REDUCTION",
-    "REDUCTIONS",
-    "RESHAPING",
-    "RESIZING",
     "SEMANTICS",
 ]
