@@ -18,7 +18,11 @@ leaving one out:
   statement (``optimizer.step()``, ``losses.append(x)``), whose result is
   thrown away, which is what in-place methods look like, or passes it to a
   function called as a statement (``load_weights(model, path)``; builtins
-  such as ``print`` aside). A later cell that
+  such as ``print`` aside), or passes it to a function defined in the page
+  whose body changes one of its parameters, however the call is written
+  (``history = compile_and_fit(model)``). A loop that changes its variable
+  changes what it loops over (``for name, model in models.items():``).
+  A later cell that
   uses the name needs every earlier cell that defined or modified it.
   Modules are the exception: ``torch.manual_seed(0)`` as a statement does
   not tie every later cell that uses ``torch`` to this one;
@@ -76,6 +80,10 @@ class CellNames:
     modifies: set[str] = field(default_factory=set)
     #: The names whose method the cell calls as a statement (a subset of ``modifies``).
     calls: set[str] = field(default_factory=set)
+    #: Functions the cell defines whose bodies change one of their parameters.
+    mutators: set[str] = field(default_factory=set)
+    #: Each function called by name, with the plain names passed to it.
+    passed: dict[str, set[str]] = field(default_factory=dict)
     star_import: bool = False
     #: The source could not be parsed (IPython magics, say): treat it as needing everything.
     opaque: bool = False
@@ -128,11 +136,17 @@ class NameCollector(ast.NodeVisitor):
         before = set(self.names.modifies)
         for child in [*node.body, *node.orelse]:
             self.visit(child)
-        # ``for model in (a, b):`` makes ``model`` another name for a and b:
-        # what the loop changes through it, it changes in them.
-        aliased = isinstance(node.target, ast.Name) and isinstance(node.iter, ast.Tuple | ast.List)
-        if aliased and node.target.id in self.names.modifies - before:
-            self.names.modifies |= {e.id for e in node.iter.elts if isinstance(e, ast.Name)}
+        # ``for model in (a, b):`` makes ``model`` another name for a and b, and
+        # ``for name, model in models.items():`` for the values of ``models``:
+        # what the loop changes through them, it changes in what it loops over.
+        targets = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+        if targets & (self.names.modifies - before):
+            if isinstance(node.iter, ast.Tuple | ast.List):
+                self.names.modifies |= {e.id for e in node.iter.elts if isinstance(e, ast.Name)}
+            elif root := root_name(
+                node.iter.func if isinstance(node.iter, ast.Call) else node.iter
+            ):
+                self.names.modifies.add(root)
 
     visit_AsyncFor = visit_For
 
@@ -169,8 +183,22 @@ class NameCollector(ast.NodeVisitor):
             self.use(name)
         self.names.modifies |= inner.names.modifies - inner.names.defines - arguments
         self.names.star_import |= inner.names.star_import
+        if inner.names.modifies & arguments:
+            self.names.mutators.add(node.name)
+        for function, names in inner.names.passed.items():
+            self.names.passed.setdefault(function, set()).update(names - arguments)
 
     visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Name):
+            names = {
+                a.id
+                for a in [*node.args, *(k.value for k in node.keywords)]
+                if isinstance(a, ast.Name)
+            }
+            self.names.passed.setdefault(node.func.id, set()).update(names)
+        self.generic_visit(node)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
         arguments = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
@@ -316,8 +344,11 @@ def all_slices(cells: list[Cell]) -> list[Slice]:
     # taken for changing an object: a snippet that needs such global state
     # says so itself (the reproduction tests tell when it does not).
     imported = set().union(*(n.imports for n in names)) if names else set()
+    mutators = set().union(*(n.mutators for n in names)) if names else set()
     for cell in names:
         cell.modifies -= (cell.calls & imported) - (cell.modifies - cell.calls)
+        for function in mutators & set(cell.passed):
+            cell.modifies |= cell.passed[function]
     return [slice_of(cells, i, names) for i in range(len(cells))]
 
 

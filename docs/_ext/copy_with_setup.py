@@ -91,12 +91,23 @@ class CheckBudget:
 
     The build knows how long each cell took (``execution_scheduler`` keeps it
     with the cached outputs). A snippet made of the page's first cells, in
-    order, costs nothing extra: the page's own re-run checks it. Any other
+    order, costs nothing extra: the page's own re-run checks it. Snippets
+    that are prefixes of one another share one run, its last cell's output
+    read at each step (``book_reproduction.plan_runs``), so a snippet that
+    extends a run already paid for costs only the cells it adds. Any other
     snippet costs its cells' seconds, and a script its cells' seconds. What
     would cost more than ``single`` seconds, or take the page past ``page``
     seconds of such runs, cheapest first, is labelled instead of offered.
     Without timings (a page executed before they were kept) everything is
     offered.
+
+    >>> budget = CheckBudget([1.0, 5.0, 1.0, 1.0], [0, 1, 2, 3], single=20, page=10)
+    >>> budget.cost([0, 1]), budget.cost([0, 2])  # a prefix of the page; a run of its own
+    (0.0, 4.0)
+    >>> budget.afford_snippets({"a": [0, 2], "b": [0, 2, 3], "c": [0, 1, 3]})
+    {'c': "the build's time for checking this page's snippets is used up"}
+    >>> budget.left  # "a" took 4 s and "b", which extends its run by one cell, 1 s
+    5.0
     """
 
     START_SECONDS = 2.0  # a fresh kernel or interpreter, before the first cell
@@ -113,13 +124,39 @@ class CheckBudget:
         """``{key: label}`` for the items of ``costs`` the budget does not cover."""
         labels = {}
         for key, seconds in sorted(costs.items(), key=lambda item: item[1]):
-            if seconds > self.single:
-                labels[key] = f"checking it on its own would take about {seconds:.0f} s"
-            elif seconds > self.left:
-                labels[key] = "the build's time for checking this page's snippets is used up"
+            label = self.label(seconds)
+            if label:
+                labels[key] = label
             else:
                 self.left -= seconds
         return labels
+
+    def afford_snippets(self, snippets: dict) -> dict:
+        """``{key: label}`` for the snippets (``{key: cell numbers}``) the budget does not cover."""
+        runs: list[list[int]] = [self.order]
+        labels = {}
+        for key, numbers in sorted(snippets.items(), key=lambda item: self.cost(item[1])):
+            if any(run[: len(numbers)] == numbers for run in runs):
+                continue  # a prefix of a run already paid for
+            shorter = [run for run in runs[1:] if numbers[: len(run)] == run]
+            base = max(shorter, key=len, default=None)
+            seconds = self.cost(numbers) - (self.cost(base) if base else 0.0)
+            label = self.label(self.cost(numbers)) or (seconds > self.left and self.label(seconds))
+            if label:
+                labels[key] = label
+                continue
+            self.left -= seconds
+            if base:
+                runs.remove(base)
+            runs.append(numbers)
+        return labels
+
+    def label(self, seconds: float) -> str:
+        if seconds > self.single:
+            return f"checking it on its own would take about {seconds:.0f} s"
+        if seconds > self.left:
+            return "the build's time for checking this page's snippets is used up"
+        return ""
 
 
 class CopyWithSetupTransform(SphinxTransform):
@@ -148,12 +185,13 @@ class CopyWithSetupTransform(SphinxTransform):
             i: label_reason(cells, piece.indices, i, piece.missing)
             for i, piece in enumerate(slices)
         }
-        costs = {
-            i: budget.cost([numbers[j] for j in piece.indices])
+        offered = {
+            i: [numbers[j] for j in piece.indices]
             for i, piece in enumerate(slices)
             if not reasons[i]
         }
-        reasons.update(budget.afford(costs))
+        costs = {i: budget.cost(cells_run) for i, cells_run in offered.items()}
+        reasons.update(budget.afford_snippets(offered))
         records = []
         sources = [
             next((n for n in node.children if n.get("nb_element") == "cell_code_source"), None)

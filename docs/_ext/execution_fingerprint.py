@@ -6,7 +6,9 @@ cache. This extension fixes that per chapter:
 
 * it finds the modules of ``fingerprint_package`` that a chapter imports,
   and everything those import in turn (``import`` statements and
-  ``"package.module"`` strings, which catch modules started in a subprocess);
+  ``"package.module"`` strings, which catch modules started in a subprocess),
+  with the data files that sit beside them (a module reads its package's
+  ``*.toml``, say, through ``importlib.resources``);
 * it appends one hidden code cell (tagged ``remove-cell``) holding a hash of
   those files, of ``fingerprint_extra_files`` (the kernel settings) and of the
   environment description, so the cache key changes exactly when something
@@ -115,6 +117,28 @@ def dependency_closure(package_root: Path, modules: set[str]) -> list[Path]:
     return sorted(seen)
 
 
+def package_data(modules: list[Path]) -> list[Path]:
+    """The files other than Python source in the folders of ``modules``, sorted.
+
+    A module may read any of them, and nothing says which: all count, so an
+    edit to a folder's data re-executes what imports from that folder.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("rows.py", "rows.toml", ".hidden", "notes.pyc"):
+    ...     _ = (folder / name).write_text("")
+    >>> [p.name for p in package_data([folder / "rows.py"])]
+    ['rows.toml']
+    """
+    folders = sorted({path.parent for path in modules})
+    return [
+        path
+        for folder in folders
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.suffix not in (".py", ".pyc") and not path.name.startswith(".")
+    ]
+
+
 def marker_applies(marker: Marker | None, extras: set[str]) -> bool:
     """Whether a requirement with ``marker`` is needed when ``extras`` are asked for."""
     if marker is None:
@@ -216,6 +240,7 @@ def add_fingerprint(app: Sphinx, docname: str, source: list[str]) -> None:
     package_root = Path(config.fingerprint_package_dir)
     imports = set(import_pattern(package_root.name).findall(source[0]))
     modules = dependency_closure(package_root, imports)
+    modules += package_data(modules)
     files = modules + [Path(p) for p in config.fingerprint_extra_files]
     for path in files:
         app.env.note_dependency(str(path))

@@ -109,3 +109,21 @@ def test_a_loop_over_named_objects_changes_each_of_them():
         "a = make()\nb = make()", "for model in (a, b):\n    model.compile()", "print(a)"
     )
     assert slices[2] == [0, 1, 2]
+
+
+def test_a_loop_over_a_dicts_values_changes_the_dict():
+    slices = indices(
+        "models = {'a': make()}",
+        "for name, model in models.items():\n    model.compile()",
+        "print(models)",
+    )
+    assert slices[2] == [0, 1, 2]
+
+
+def test_a_page_function_that_changes_its_parameter_changes_what_it_is_given():
+    fit = "def fit(model, epochs):\n    model.compile()\n    return model.train(epochs)"
+    slices = indices("model = make()", fit, "history = fit(model, epochs=2)", "print(model)")
+    assert slices[3] == [0, 1, 2, 3]
+    # A function that only reads its parameter changes nothing.
+    show = "def show(model):\n    return str(model)"
+    assert indices("model = make()", show, "text = show(model)", "print(model)")[3] == [0, 3]
