@@ -183,9 +183,23 @@ def serve(session: nox.Session) -> None:
 # --- Checks ----------------------------------------------------------------------------
 
 
-def lint_all(session: nox.Session) -> None:
-    run(session, "ruff", "check", ".")
-    run(session, "ruff", "format", "--check", ".")
+def book_session(name: str):
+    """Make the decorated check also the session ``name``, which runs it in the shared environment.
+
+    The check's docstring describes the session (``nox -l``). The check itself is
+    returned unchanged, for ``tests`` to run it as one of its phases.
+    """
+
+    def register(check):
+        def session_function(session: nox.Session) -> None:
+            book_environment(session)
+            check(session)
+
+        session_function.__doc__ = check.__doc__
+        nox.session(session_function, name=name)
+        return check
+
+    return register
 
 
 def pytest(session: nox.Session, *args: str, env: dict | None = None) -> None:
@@ -193,68 +207,48 @@ def pytest(session: nox.Session, *args: str, env: dict | None = None) -> None:
     run(session, "pytest", *args, *extra, env=env or {})
 
 
+@book_session("lint")
+def lint_all(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    run(session, "ruff", "check", ".")
+    run(session, "ruff", "format", "--check", ".")
+
+
+@book_session("unit")
 def unit_tests(session: nox.Session) -> None:
+    """Unit tests and doctests of the companion package and the book's extensions."""
     pytest(session, "-n", "auto", "--doctest-modules", "tests/unit", "src/companion", "docs/_ext")
 
 
+@book_session("examples")
 def example_tests(session: nox.Session) -> None:
+    """Run each example script on tiny settings, as a reader would, and check its output."""
     pytest(session, "-n", "auto", "--durations=5", "tests/examples")
 
 
+@book_session("machinery")
 def machinery_tests(session: nox.Session) -> None:
+    """The build machinery (tabs, cache, claims, scheduling) on a small fixture book."""
     # Each test builds its own copy of the fixture book: they run side by side.
     pytest(session, "-n", "auto", "--durations=5", "tests/machinery")
 
 
 def reproduce_tests(session: nox.Session, pages: list[str] = ()) -> None:
+    """Re-run ``pages`` (every page if none) in fresh kernels; render again and compare."""
     pytest(session, "tests/reproduce", env={"BOOK_PAGES": ",".join(pages)})
 
 
-def site_tests(session: nox.Session) -> None:
-    build_tools(session)
-    pytest(session, "--durations=10", "tests/site")
-
-
-@nox.session
-def lint(session: nox.Session) -> None:
-    """ruff: lint and formatting."""
-    book_environment(session)
-    lint_all(session)
-
-
-@nox.session
-def unit(session: nox.Session) -> None:
-    """Unit tests and doctests of the companion package and the book's extensions."""
-    book_environment(session)
-    unit_tests(session)
-
-
-@nox.session
-def examples(session: nox.Session) -> None:
-    """Run each example script on tiny settings, as a reader would, and check its output."""
-    book_environment(session)
-    example_tests(session)
-
-
-@nox.session
-def machinery(session: nox.Session) -> None:
-    """The build machinery (tabs, cache, claims, scheduling) on a small fixture book."""
-    book_environment(session)
-    machinery_tests(session)
-
-
-@nox.session
-def reproduce(session: nox.Session) -> None:
+@book_session("reproduce")
+def reproduce_given_pages(session: nox.Session) -> None:
     """Re-run the built pages' code in fresh kernels; render again and compare (needs a build)."""
-    book_environment(session)
     reproduce_tests(session, pages_from(session))
 
 
-@nox.session
-def site(session: nox.Session) -> None:
+@book_session("site")
+def site_tests(session: nox.Session) -> None:
     """Checks on the built site in docs/_build/html, a real browser included (needs a build)."""
-    book_environment(session)
-    site_tests(session)
+    build_tools(session)
+    pytest(session, "--durations=10", "tests/site")
 
 
 CHROMIUM = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import platform
+from fnmatch import fnmatch
 from importlib import metadata
 from pathlib import Path
 
@@ -56,6 +57,21 @@ def is_text_notebook(source: str) -> bool:
 def is_executed_page(env, docname: str) -> bool:
     """True if Sphinx read ``docname`` as a notebook (MyST-NB keeps its kernelspec)."""
     return "kernelspec" in env.metadata.get(docname, {})
+
+
+def is_executed_page_matching(env, docname: str, patterns) -> bool:
+    """True if ``docname`` matches one of the glob ``patterns`` and is an executed page.
+
+    >>> from types import SimpleNamespace
+    >>> env = SimpleNamespace(metadata={"chapters/01": {"kernelspec": {}}, "chapters/02": {}})
+    >>> is_executed_page_matching(env, "chapters/01", ["chapters/*"])
+    True
+    >>> is_executed_page_matching(env, "chapters/01", ["appendix/*"])
+    False
+    >>> is_executed_page_matching(env, "chapters/02", ["chapters/*"])
+    False
+    """
+    return any(fnmatch(docname, p) for p in patterns) and is_executed_page(env, docname)
 
 
 def page_option(env, docname: str, key: str, default=None):

@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import datetime
 import subprocess
-from fnmatch import fnmatch
 from pathlib import Path
 
-from book_common import PRIORITY_VERSION_STAMP, is_executed_page, machine_summary, package_versions
+from book_common import (
+    PRIORITY_VERSION_STAMP,
+    is_executed_page_matching,
+    machine_summary,
+    package_versions,
+)
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
@@ -86,9 +90,7 @@ class VersionStampTransform(SphinxTransform):
 
     def apply(self, **kwargs) -> None:
         docname = self.env.docname
-        if not any(fnmatch(docname, p) for p in self.config.provenance_stamp_patterns):
-            return
-        if not is_executed_page(self.env, docname):
+        if not is_executed_page_matching(self.env, docname, self.config.provenance_stamp_patterns):
             return
         section = self.document.next_node(nodes.section)
         if section is None:

@@ -23,7 +23,6 @@ publish a notebook without outputs.
 
 from __future__ import annotations
 
-from fnmatch import fnmatch
 from pathlib import Path
 
 import nbformat
@@ -31,7 +30,7 @@ from book_common import (
     FINGERPRINT_MARKER,
     PRIORITY_LAUNCH_NOTE,
     WARNING_TYPE,
-    is_executed_page,
+    is_executed_page_matching,
 )
 from docutils import nodes
 from jupyter_cache import get_cache
@@ -153,9 +152,7 @@ class LaunchNoteTransform(SphinxTransform):
 
     def apply(self, **kwargs) -> None:
         docname = self.env.docname
-        if not any(fnmatch(docname, p) for p in self.config.launch_note_patterns):
-            return
-        if not is_executed_page(self.env, docname):
+        if not is_executed_page_matching(self.env, docname, self.config.launch_note_patterns):
             return
         stamp = next(
             (n for n in self.document.findall(nodes.container) if "version-stamp" in n["classes"]),

@@ -449,6 +449,19 @@ def test_judgment_claim_needs_no_executed_cell(tmp_path):
 # --- Failures name the chapter and the cell ----------------------------------------------
 
 
+def assert_cell_failed(result, cell: int, problem: str, first_line: str) -> None:
+    """The build failed, warning that code cell ``cell`` of chapters/extra had ``problem``.
+
+    The warning also quotes the cell's first line.
+    """
+    assert result.returncode != 0
+    warning = (
+        rf"chapters/extra\.md:\d+: WARNING: code cell {cell} {re.escape(problem)}; "
+        rf"it starts with: '{re.escape(first_line)}'"
+    )
+    assert re.search(warning, result.log), result.log
+
+
 def test_failing_cell_fails_the_build_and_names_chapter_and_cell(tmp_path):
     chapter = (
         NOTEBOOK_HEADER + "# Extra\n\n```{code-cell} ipython3\nx = 1\n```\n\n"
@@ -456,12 +469,7 @@ def test_failing_cell_fails_the_build_and_names_chapter_and_cell(tmp_path):
     )
     book = small_book(tmp_path, chapter)
     result = book.build()
-    assert result.returncode != 0
-    assert re.search(
-        r"chapters/extra\.md:\d+: WARNING: code cell 2 raised ZeroDivisionError: division by "
-        r"zero; it starts with: 'ratio = 1 / 0'",
-        result.log,
-    ), result.log
+    assert_cell_failed(result, 2, "raised ZeroDivisionError: division by zero", "ratio = 1 / 0")
     assert "1 chapter(s) failed to execute: chapters/extra" in result.log
     # Nothing changed, but the failed chapter runs again and fails again.
     again = book.build()
@@ -474,12 +482,7 @@ def test_slow_cell_times_out_and_names_chapter_and_cell(tmp_path):
         NOTEBOOK_HEADER + "# Extra\n\n```{code-cell} ipython3\nimport time\ntime.sleep(60)\n```\n"
     )
     result = small_book(tmp_path, chapter).build(nb_execution_timeout=3)
-    assert result.returncode != 0
-    assert re.search(
-        r"chapters/extra\.md:\d+: WARNING: code cell 1 timed out after 3 s "
-        r"\(nb_execution_timeout\); it starts with: 'import time'",
-        result.log,
-    ), result.log
+    assert_cell_failed(result, 1, "timed out after 3 s (nb_execution_timeout)", "import time")
 
 
 def test_a_failure_in_one_chapter_does_not_hide_another(tmp_path):

@@ -59,7 +59,11 @@ COMMANDS = built_commands()
 
 
 def nox_sessions() -> set[str]:
-    """Names of the sessions noxfile.py defines (``@nox.session`` functions)."""
+    """Names of the sessions noxfile.py defines.
+
+    ``@nox.session`` functions by their own name, and ``@book_session("NAME")``
+    checks by the name given.
+    """
     tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
     names = set()
     for node in tree.body:
@@ -68,6 +72,8 @@ def nox_sessions() -> set[str]:
                 target = decorator.func if isinstance(decorator, ast.Call) else decorator
                 if ast.unparse(target) == "nox.session":
                     names.add(node.name)
+                elif ast.unparse(target) == "book_session":
+                    names.add(ast.literal_eval(decorator.args[0]))
     return names
 
 

@@ -86,68 +86,79 @@ def run_keras(model, x):
     return [np.asarray(o) for o in flatten_outputs(model(x, training=False))]
 
 
-@pytest.mark.parametrize("name", list(TORCH_ZOO))
-def test_torch_to_keras(name):
-    rng = np.random.default_rng(1)
-    module, example = TORCH_ZOO[name].factory(rng)
-    conversion = torch_to_keras_conversion(module, example)
-    note("torch_to_keras", TORCH_ZOO[name].family, conversion.relative_difference)
+#: direction -> (converter, runs the source model, runs the converted one, input to its layout)
+DIRECTIONS = {
+    "torch_to_keras": (torch_to_keras_conversion, run_torch, run_keras, to_keras_array),
+    "keras_to_torch": (keras_to_torch_conversion, run_keras, run_torch, to_torch_array),
+}
+
+
+def check_conversion(direction: str, zoo_model, seed: int) -> None:
+    """Convert ``zoo_model`` along ``direction``; both models agree on the example and beyond."""
+    convert, run_source, run_converted, to_converted_layout = DIRECTIONS[direction]
+    rng = np.random.default_rng(seed)
+    source, example = zoo_model.factory(rng)
+    conversion = convert(source, example)
+    note(direction, zoo_model.family, conversion.relative_difference)
     assert conversion.relative_difference <= TEST_RTOL
     # A new batch of another size agrees too: nothing depends on the example.
     x = fresh_input(example, rng)
-    got = run_keras(conversion.model, to_keras_array(x, conversion.input_layouts[0]))
+    got = run_converted(conversion.model, to_converted_layout(x, conversion.input_layouts[0]))
     for expected, output, layout in zip(
-        run_torch(module, x), got, conversion.output_layouts, strict=True
+        run_source(source, x), got, conversion.output_layouts, strict=True
     ):
-        assert relative_difference(to_keras_array(expected, layout), output) <= TEST_RTOL
+        # An output layout maps PyTorch's array to Keras's: compare in Keras's layout.
+        if direction == "torch_to_keras":
+            difference = relative_difference(to_keras_array(expected, layout), output)
+        else:
+            difference = relative_difference(expected, to_keras_array(output, layout))
+        assert difference <= TEST_RTOL
+
+
+@pytest.mark.parametrize("name", list(TORCH_ZOO))
+def test_torch_to_keras(name):
+    check_conversion("torch_to_keras", TORCH_ZOO[name], seed=1)
 
 
 @pytest.mark.parametrize("name", list(KERAS_ZOO))
 def test_keras_to_torch(name):
-    rng = np.random.default_rng(2)
-    model, example = KERAS_ZOO[name].factory(rng)
-    conversion = keras_to_torch_conversion(model, example)
-    note("keras_to_torch", KERAS_ZOO[name].family, conversion.relative_difference)
-    assert conversion.relative_difference <= TEST_RTOL
-    x = fresh_input(example, rng)
-    got = run_torch(conversion.model, to_torch_array(x, conversion.input_layouts[0]))
-    for expected, output, layout in zip(
-        run_keras(model, x), got, conversion.output_layouts, strict=True
+    check_conversion("keras_to_torch", KERAS_ZOO[name], seed=2)
+
+
+def check_round_trip(direction: str, zoo_model, seed: int) -> None:
+    """Convert ``zoo_model`` along ``direction`` and back: the result computes the original."""
+    convert, run_source, _, to_there = DIRECTIONS[direction]
+    back_direction = "keras_to_torch" if direction == "torch_to_keras" else "torch_to_keras"
+    convert_back, _, run_back, to_back = DIRECTIONS[back_direction]
+    source, example = zoo_model.build(seed)
+    there = convert(source, example)
+    there_example = to_there(example, there.input_layouts[0])
+    back = convert_back(there.model, there_example)
+    got = run_back(back.model, to_back(there_example, back.input_layouts[0]))
+    for expected, output, first, second in zip(
+        run_source(source, example), got, there.output_layouts, back.output_layouts, strict=True
     ):
-        assert relative_difference(expected, to_keras_array(output, layout)) <= TEST_RTOL
+        if direction == "torch_to_keras":
+            difference = relative_difference(
+                to_keras_array(expected, first), to_keras_array(output, second)
+            )
+        else:
+            # Both legs map a PyTorch tensor to a Keras one: undo the second, apply the first.
+            restored = to_keras_array(to_torch_array(output, second), first)
+            difference = relative_difference(expected, restored)
+        assert difference <= TEST_RTOL
 
 
 @pytest.mark.parametrize("zoo_model", one_per_family(torch_models()), ids=lambda m: m.family)
 def test_torch_round_trip(zoo_model):
     """PyTorch -> Keras -> PyTorch computes the original function."""
-    module, example = zoo_model.build(3)
-    there = torch_to_keras_conversion(module, example)
-    keras_example = to_keras_array(example, there.input_layouts[0])
-    back = keras_to_torch_conversion(there.model, keras_example)
-    got = run_torch(back.model, to_torch_array(keras_example, back.input_layouts[0]))
-    for expected, output, first, second in zip(
-        run_torch(module, example), got, there.output_layouts, back.output_layouts, strict=True
-    ):
-        difference = relative_difference(
-            to_keras_array(expected, first), to_keras_array(output, second)
-        )
-        assert difference <= TEST_RTOL
+    check_round_trip("torch_to_keras", zoo_model, seed=3)
 
 
 @pytest.mark.parametrize("zoo_model", one_per_family(keras_models()), ids=lambda m: m.family)
 def test_keras_round_trip(zoo_model):
     """Keras -> PyTorch -> Keras computes the original function."""
-    model, example = zoo_model.build(4)
-    there = keras_to_torch_conversion(model, example)
-    torch_example = to_torch_array(example, there.input_layouts[0])
-    back = torch_to_keras_conversion(there.model, torch_example)
-    got = run_keras(back.model, to_keras_array(torch_example, back.input_layouts[0]))
-    for expected, output, first, second in zip(
-        run_keras(model, example), got, there.output_layouts, back.output_layouts, strict=True
-    ):
-        # Both legs map a PyTorch tensor to a Keras one: undo the second, apply the first.
-        restored = to_keras_array(to_torch_array(output, second), first)
-        assert relative_difference(expected, restored) <= TEST_RTOL
+    check_round_trip("keras_to_torch", zoo_model, seed=4)
 
 
 def test_every_family_is_covered_in_both_directions():
