@@ -234,6 +234,13 @@ def _timed_first_call(format_name: str, path: Path, images, threads: int):
     return predict, outputs, seconds
 
 
+#: How :func:`run` times one image and the batch: warm-up calls, then rounds of
+#: about 20 ms and 50 ms (at most ``most`` calls a round), enough calls per
+#: round to beat timer noise.
+ONE_IMAGE_ROUNDS = {"warmup": 3, "round_s": 0.02, "most": 200}
+BATCH_ROUNDS = {"warmup": 2, "round_s": 0.05, "most": 50}
+
+
 def _latency(call, *, warmup: int, repeats: int, round_s: float, most: int):
     """Per-call latency, with enough calls per round (at most ``most``) to last ``round_s``."""
     per_call = time_callable(call, warmup=warmup, repeats=1).median_s
@@ -274,21 +281,11 @@ def run(
     # The same image alone must give the same logits: catches artifacts whose
     # compiled code is only right for some batch sizes.
     one_image_diff = float(np.max(np.abs(predict(single) - outputs[:1])))
-    # Rounds of about 20 ms (one image) and 50 ms (the batch): enough calls
-    # per round to beat timer noise.
     latency_one = _latency(
-        lambda: predict(single),
-        warmup=3,
-        repeats=repeats,
-        round_s=0.02,
-        most=200,
+        lambda: predict(single), repeats=repeats, **ONE_IMAGE_ROUNDS
     )
     latency_batch = _latency(
-        lambda: predict(images),
-        warmup=2,
-        repeats=repeats,
-        round_s=0.05,
-        most=50,
+        lambda: predict(images), repeats=repeats, **BATCH_ROUNDS
     )
     report = {
         "format": format_name,

@@ -94,6 +94,22 @@ def test_relative_difference_is_against_the_output_scale():
     assert relative_difference(np.zeros(3), np.ones(3)) == float("inf")
 
 
+def test_unified_layouts_follow_the_first_or_fall_back_to_identity():
+    nhwc, nchw = L.channels_last(4), L.identity(4)
+    flat = L.flattened(nhwc, (2, 3, 4, 5))
+    # Already shared (or nothing to unify): unchanged.
+    assert L.unified_layouts([nhwc, nhwc]) == [nhwc, nhwc]
+    assert L.unified_layouts([]) == []
+    # One rank, no reordered features first: every tensor takes the first's.
+    assert L.unified_layouts([nhwc, nchw, nchw]) == [nhwc] * 3
+    assert L.unified_layouts(iter([nchw, nhwc])) == [nchw] * 2
+    # Ranks differ, or the first is flattened with reordered features: identity each.
+    assert L.unified_layouts([nhwc, L.identity(2)]) == [nchw, L.identity(2)]
+    assert L.unified_layouts([flat, L.identity(2)]) == [L.identity(2)] * 2
+    with pytest.raises(TypeError, match="layout 1 must be a Layout, got tuple"):
+        L.unified_layouts([nhwc, (0, 2, 3, 1)])
+
+
 def test_the_tolerance_sits_between_round_off_and_mistakes():
     # One float32 step relative to the scale is 1.2e-7; GELU's tanh
     # approximation for the exact one, the subtlest mistake measured, ~1.2e-4.

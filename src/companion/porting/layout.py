@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.validation import check_int
+from companion.validation import check_instance, check_int
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,36 @@ def _check_same_rank(current: Layout, wanted: Layout) -> None:
             )
     if current.rank != wanted.rank:
         raise ValueError(f"ranks differ: {current.rank} and {wanted.rank}")
+
+
+def unified_layouts(layouts) -> list[Layout]:
+    """The layout each of several tensors takes before they are combined.
+
+    Unchanged if they share one already; the first's if they share a rank
+    and the first holds no reordered features; otherwise each tensor's
+    :func:`identity` layout (the same order in both frameworks).
+
+    >>> unified_layouts([identity(4), channels_last(4)])
+    [Layout(order=(0, 1, 2, 3), features=None), Layout(order=(0, 1, 2, 3), features=None)]
+    >>> unified_layouts([channels_last(4), identity(2)])
+    [Layout(order=(0, 1, 2, 3), features=None), Layout(order=(0, 1), features=None)]
+    >>> unified_layouts([(0, 1)])
+    Traceback (most recent call last):
+        ...
+    TypeError: layout 0 must be a Layout, got tuple
+    """
+    layouts = list(layouts)
+    for index, layout in enumerate(layouts):
+        check_instance(f"layout {index}", layout, Layout, what="a Layout")
+    if len(set(layouts)) <= 1:
+        return layouts
+    first = layouts[0]
+    if (
+        len({layout.rank for layout in layouts}) == 1
+        and first.features is None
+    ):
+        return [first] * len(layouts)
+    return [identity(layout.rank) for layout in layouts]
 
 
 def permuted(layout: Layout, torch_dims) -> Layout:

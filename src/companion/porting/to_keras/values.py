@@ -20,6 +20,7 @@ from companion.porting.layout import (
     identity,
     inverse,
     keras_permutation,
+    unified_layouts,
 )
 
 
@@ -90,17 +91,11 @@ def as_channels_last(value: KerasValue, spatial: int) -> KerasValue:
 
 def unified(values: list) -> list:
     """Tensors brought to one layout: the first's, or PyTorch's if ranks or features differ."""
-    tensors = [v for v in values if isinstance(v, KerasValue)]
-    if len({t.layout for t in tensors}) <= 1:
-        return values
-    first = tensors[0].layout
-    shared = (
-        len({t.layout.rank for t in tensors}) == 1 and first.features is None
+    wanted = iter(
+        unified_layouts(v.layout for v in values if isinstance(v, KerasValue))
     )
     return [
-        as_layout(v, first if shared else identity(v.layout.rank))
-        if isinstance(v, KerasValue)
-        else v
+        as_layout(v, next(wanted)) if isinstance(v, KerasValue) else v
         for v in values
     ]
 

@@ -19,6 +19,7 @@ from companion.porting.layout import (
     channels_last,
     identity,
     torch_permutation,
+    unified_layouts,
 )
 
 
@@ -110,15 +111,10 @@ def tensor_arg(site: Site, value, what: str = "input") -> TorchValue:
 def unified(site: Site, values: list) -> list[TorchValue]:
     """Tensors brought to one layout: the first's, or Keras's if ranks or features differ."""
     values = [tensor_arg(site, v) for v in values]
-    if len({v.layout for v in values}) <= 1:
-        return values
-    first = values[0].layout
-    shared = (
-        len({v.layout.rank for v in values}) == 1 and first.features is None
-    )
+    wanted = unified_layouts(v.layout for v in values)
     return [
-        as_layout(site, v, first if shared else identity(v.layout.rank))
-        for v in values
+        as_layout(site, v, layout)
+        for v, layout in zip(values, wanted, strict=True)
     ]
 
 

@@ -153,6 +153,23 @@ SEQUENTIAL = [
 ]  # fmt: skip
 
 
+def _by_name(*classes: type) -> dict[str, type]:
+    """The model classes keyed by their names.
+
+    >>> class Tiny: ...
+    >>> _by_name(Tiny)["Tiny"] is Tiny
+    True
+    >>> _by_name("Tiny")
+    Traceback (most recent call last):
+        ...
+    TypeError: expected a class, got str
+    """
+    for cls in classes:
+        if not isinstance(cls, type):
+            raise TypeError(f"expected a class, got {type(cls).__name__}")
+    return {cls.__name__: cls for cls in classes}
+
+
 def _graph_classes() -> dict:
     """Traced models with residual additions, views and permutes."""
     import torch
@@ -209,12 +226,7 @@ def _graph_classes() -> dict:
             y = self.conv(x.transpose(1, 2))
             return self.norm(y.permute(0, 2, 1))
 
-    return {
-        "Residual": Residual,
-        "FlattenView": FlattenView,
-        "TransformerBlock": TransformerBlock,
-        "Permuted": Permuted,
-    }
+    return _by_name(Residual, FlattenView, TransformerBlock, Permuted)
 
 
 def _sequence_classes() -> dict:
@@ -260,12 +272,9 @@ def _sequence_classes() -> dict:
             memory = x[:, :3]
             return self.attn(x, memory, memory)
 
-    return {
-        "Recurrent": Recurrent,
-        "RecurrentStates": RecurrentStates,
-        "SelfAttention": SelfAttention,
-        "CrossAttentionWeights": CrossAttentionWeights,
-    }
+    return _by_name(
+        Recurrent, RecurrentStates, SelfAttention, CrossAttentionWeights
+    )
 
 
 def _classes() -> dict:
