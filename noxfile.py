@@ -53,7 +53,7 @@ BOOK_ENV = ROOT / ".nox" / "book"
 BIN = BOOK_ENV / ("Scripts" if os.name == "nt" else "bin")
 
 sys.path.insert(0, str(DOCS / "_ext"))
-from book_common import STRICT_SPHINX_ARGS  # noqa: E402
+from book_sphinx.book_common import STRICT_SPHINX_ARGS  # noqa: E402
 
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["tests"]
@@ -69,21 +69,35 @@ def book_environment(session: nox.Session) -> None:
     """Create or update ``.nox/book`` and run the session's commands from it.
 
     Installed under the lock: the package with its ``docs`` and ``deploy``
-    extras, and the ``dev`` dependency group (tests and linters, which
-    ``pip install --group`` needs pip 25.1 or newer for). Skipped when
-    pyproject.toml and the lock are unchanged since the last install.
+    extras, the ``dev`` dependency group (tests and linters, which
+    ``pip install --group`` needs pip 25.1 or newer for), and the book's
+    Sphinx extensions (``docs/_ext``, the ``book_sphinx`` package). Skipped
+    when the two pyproject.toml files and the lock are unchanged since the
+    last install.
     """
     python = BIN / "python"
     if not python.exists():
         session.run(sys.executable, "-m", "venv", str(BOOK_ENV), external=True)
-    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + LOCK.read_bytes()).hexdigest()
+    inputs = (ROOT / "pyproject.toml", DOCS / "_ext" / "pyproject.toml", LOCK)
+    key = hashlib.sha256(b"".join(path.read_bytes() for path in inputs)).hexdigest()
     stamp = BOOK_ENV / ".installed-for"
     if stamp.exists() and stamp.read_text() == key:
         session.log("environment .nox/book is up to date with pyproject.toml and the lock")
     else:
         pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
         session.run(*pip, "-c", str(LOCK), "pip", external=True)
-        session.run(*pip, "-c", str(LOCK), "-e", ".[docs,deploy]", "--group", "dev", external=True)
+        session.run(
+            *pip,
+            "-c",
+            str(LOCK),
+            "-e",
+            ".[docs,deploy]",
+            "--group",
+            "dev",
+            "-e",
+            "docs/_ext",
+            external=True,
+        )
         stamp.write_text(key)
     session.env["VIRTUAL_ENV"] = str(BOOK_ENV)
     session.env["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -217,7 +231,15 @@ def lint_all(session: nox.Session) -> None:
 @book_session("unit")
 def unit_tests(session: nox.Session) -> None:
     """Unit tests and doctests of the companion package and the book's extensions."""
-    pytest(session, "-n", "auto", "--doctest-modules", "tests/unit", "src/companion", "docs/_ext")
+    pytest(
+        session,
+        "-n",
+        "auto",
+        "--doctest-modules",
+        "tests/unit",
+        "src/companion",
+        "docs/_ext/book_sphinx",
+    )
 
 
 @book_session("examples")
@@ -490,7 +512,7 @@ def next_releases(session: nox.Session) -> None:
     downloaded = time.monotonic() - started
     started = time.monotonic()
     pip("install", "-q", "--upgrade", "--no-index", "--find-links", str(NEXT_WHEELS), *requirements)
-    pip("install", "-q", "--no-deps", "--no-build-isolation", "-e", ".")
+    pip("install", "-q", "--no-deps", "--no-build-isolation", "-e", ".", "-e", "docs/_ext")
     installed_s = time.monotonic() - started
     freeze = pip("list", "--format", "json", silent=True)
     NEXT_BUILD.mkdir(parents=True, exist_ok=True)

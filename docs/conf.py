@@ -1,7 +1,7 @@
 """Sphinx configuration for the executable PyTorch-versus-TensorFlow book.
 
 Build with ``nox -s docs``, which runs ``sphinx-build -W --keep-going -n -T``
-(the arguments are defined once, in ``_ext/book_common.py``): every warning
+(the arguments are defined once, in ``_ext/book_sphinx/book_common.py``): every warning
 is an error, and every chapter is executed, several at a time, or taken from
 the execution cache when nothing it depends on changed.
 
@@ -22,7 +22,6 @@ ROOT = DOCS.parent
 # The execution cache, kernel profile and compiler cache live here; `nox -s next`
 # points BOOK_BUILD_DIR elsewhere so that its build shares nothing with this one.
 BUILD = Path(os.environ.get("BOOK_BUILD_DIR") or DOCS / "_build").resolve()
-sys.path.insert(0, str(DOCS / "_ext"))
 
 # --- Project -----------------------------------------------------------------
 project = "PyTorch and TensorFlow, side by side"
@@ -34,22 +33,22 @@ extensions = [
     "myst_nb",
     "sphinx_design",
     "sphinx_copybutton",
-    "copy_with_setup",
-    "framework_tabs",
-    "kernel_setup",
-    "execution_fingerprint",
-    "execution_scheduler",
-    "execution_report",
-    "provenance",
-    "claims",
-    "mathml",
-    "stream_merging",
-    "timing_outputs",
-    "reader_affordances",
-    "page_files",
-    "accessible_outputs",
-    "css_trim",
-    "generated_static",
+    "book_sphinx.copy_with_setup",
+    "book_sphinx.framework_tabs",
+    "book_sphinx.kernel_setup",
+    "book_sphinx.execution_fingerprint",
+    "book_sphinx.execution_scheduler",
+    "book_sphinx.execution_report",
+    "book_sphinx.provenance",
+    "book_sphinx.claims",
+    "book_sphinx.mathml",
+    "book_sphinx.stream_merging",
+    "book_sphinx.timing_outputs",
+    "book_sphinx.reader_affordances",
+    "book_sphinx.page_files",
+    "book_sphinx.accessible_outputs",
+    "book_sphinx.css_trim",
+    "book_sphinx.generated_static",
     "sphinx_sitemap",
     "sphinxext.opengraph",
     "notfound.extension",
@@ -80,11 +79,11 @@ nb_output_stderr = "show"
 # --- Executing the chapters ------------------------------------------------------
 # Chapters execute before Sphinx reads them, one per CPU at a time; a chapter
 # with `book: {execute_alone: true}` in its front matter runs while no other
-# does (see _ext/execution_scheduler.py). `nox -s docs -- <page>` sets
+# does (see _ext/book_sphinx/execution_scheduler.py). `nox -s docs -- <page>` sets
 # execution_only to build one chapter.
 execution_workers = 0  # one per CPU
 
-# The kernel's IPython profile and environment (see _ext/kernel_setup.py).
+# The kernel's IPython profile and environment (see _ext/book_sphinx/kernel_setup.py).
 kernel_config_file = str(DOCS / "_kernel" / "kernel_config.py")
 kernel_home = str(BUILD / ".ipython")
 kernel_environment = {
@@ -99,7 +98,7 @@ kernel_environment = {
 }
 
 # What a chapter's cached outputs depend on besides its code (see
-# _ext/execution_fingerprint.py): the companion modules it imports, the
+# _ext/book_sphinx/execution_fingerprint.py): the companion modules it imports, the
 # kernel settings, and the distributions the kernel can import. Test-only
 # and docs-only tools are not in this closure, so every session shares the cache.
 fingerprint_package_dir = str(ROOT / "src" / "companion")
@@ -107,7 +106,7 @@ fingerprint_extra_files = [kernel_config_file]
 fingerprint_distributions = ["companion[deploy]", "ipykernel"]
 
 # Files a page loads that the build makes rather than the repository holds (see
-# _ext/generated_static.py): the draw-a-digit page's two models, trained and
+# _ext/book_sphinx/generated_static.py): the draw-a-digit page's two models, trained and
 # exported as the deployment chapter does, and onnxruntime-web's files from
 # node_modules (`npm ci`, run by `nox -s docs`).
 generated_static = [
@@ -123,7 +122,7 @@ framework_tabs = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
 claims_file = "claims.yaml"
 claims_ledger_docname = "appendix/ledger"
 
-# The versions every executed page and the footer name (see _ext/provenance.py).
+# The versions every executed page and the footer name (see _ext/book_sphinx/provenance.py).
 provenance_packages = {"torch": "PyTorch", "tensorflow": "TensorFlow", "keras": "Keras"}
 provenance_distribution_aliases = {
     "tensorflow": ["tensorflow", "tensorflow-cpu", "tensorflow-macos"],
@@ -171,7 +170,7 @@ notfound_context = {
 html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = ["_static"]
-# A page's own script and style, loaded by that page only (see _ext/page_files.py).
+# A page's own script and style, loaded by that page only (see _ext/book_sphinx/page_files.py).
 page_static_files = {"appendix/rosetta": ["rosetta.css", "rosetta.js"]}
 # _templates/layout.html leaves out FontAwesome's 1.5 MB script and, off the
 # search page, the search index; icons.css draws the icons the pages show.

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from stream_merging import merge_streams
+from book_sphinx.stream_merging import merge_streams
 
 BIN = Path(sys.executable).parent
 CELL_TIMEOUT = 600  # seconds; the build allows 180 per cell, a page may raise its own limit

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 TESTS = Path(__file__).resolve().parent
-# The book's Sphinx extensions are plain modules in docs/_ext; the tests'
-# shared readers of the built site (book_html.py and friends) sit here.
-sys.path.insert(0, str(TESTS.parent / "docs" / "_ext"))
+# The tests' shared readers of the built site (book_html.py and friends) sit
+# here; the book's Sphinx extensions are the installed book_sphinx package.
 sys.path.insert(0, str(TESTS))
 
 from book_html import HTML  # noqa: E402

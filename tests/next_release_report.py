@@ -33,8 +33,8 @@ ROOT = TESTS.parent
 sys.path[:0] = [str(TESTS), str(ROOT / "docs" / "_ext")]
 
 import yaml  # noqa: E402
-from book_common import FINGERPRINT_MARKER  # noqa: E402
 from book_reproduction import comparable, published_notebook, tags  # noqa: E402
+from book_sphinx.book_common import FINGERPRINT_MARKER  # noqa: E402
 
 CLAIM_MARKER = re.compile(r"^:::+\{claim\}\s+(\S+)", re.MULTILINE)
 CODE_CELL = re.compile(r"^```\{code-cell\}", re.MULTILINE)

@@ -1,7 +1,7 @@
 // "Copy with setup": next to a code cell's copy button, a second button that
 // copies the cell together with the earlier code it needs. Its slice, the
 // numbers of those cells, is in an empty <template> written by
-// docs/_ext/copy_with_setup.py; the code is the cells' own, as the page shows
+// docs/_ext/book_sphinx/copy_with_setup.py; the code is the cells' own, as the page shows
 // it (a cell whose input is hidden has its code in a template of its own).
 // A cell whose slice cannot be offered gets a visible label with the reason.
 (function () {

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from book_common import STRICT_SPHINX_ARGS
 from book_html import DOCS, ROOT
 from book_rendering import site_differences
 from book_reproduction import differences, published_notebook, rerun_page
+from book_sphinx.book_common import STRICT_SPHINX_ARGS
 from bs4 import BeautifulSoup
 
 FIXTURE = Path(__file__).parent / "fixtures" / "book"
@@ -230,7 +230,7 @@ def test_execution_only_builds_one_chapter_and_leaves_the_rest_out(tmp_path):
 
 
 def test_shards_executed_apart_render_as_one_book_from_merged_caches(tmp_path):
-    from execution_cache import merge_caches
+    from book_sphinx.execution_cache import merge_caches
 
     first, second = Book(tmp_path / "runner-1"), Book(tmp_path / "runner-2")
     one = first.build(execution_only=["chapters/plain", "chapters/tabs"])

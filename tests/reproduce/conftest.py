@@ -36,7 +36,7 @@ from book_reproduction import (
     run_cells,
     section_scripts,
 )
-from scheduling import Job, run_jobs
+from book_sphinx.scheduling import Job, run_jobs
 
 SCRIPT_TIMEOUT = 900
 

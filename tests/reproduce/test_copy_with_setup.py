@@ -1,6 +1,6 @@
 """Every "copy with setup" snippet, run on its own in a fresh kernel, prints what the page shows.
 
-A snippet is a cell with the earlier cells it needs (``docs/_ext/cell_slices.py``),
+A snippet is a cell with the earlier cells it needs (``docs/_ext/book_sphinx/cell_slices.py``),
 as the page's second copy button copies it. Each offered snippet runs in a
 fresh kernel in an empty folder, as a reader who pastes it into a new
 notebook would, and the output of its last cell is compared with the page
@@ -9,7 +9,7 @@ that are prefixes of one another share a run; snippets made of the first
 cells of the page, in order, are verified by the page's own re-run (see
 ``conftest.py``). Each section's script runs with ``python`` in a fresh
 process and must run through. What the build's check budget does not cover
-(``CheckBudget`` in ``docs/_ext/copy_with_setup.py``) is labelled on the page
+(``CheckBudget`` in ``docs/_ext/book_sphinx/copy_with_setup.py``) is labelled on the page
 instead; ``test-artifacts/snippets.json`` counts, per page, what was verified
 and what was labelled, with the reasons.
 """
@@ -29,7 +29,7 @@ from book_reproduction import (
     snippet_problems,
     stderr_without_native_logs,
 )
-from cell_slices import Cell, Slice, slice_source
+from book_sphinx.cell_slices import Cell, Slice, slice_source
 
 PAGES = selected_pages()
 #: The targets of issue 17, reported against in snippets.json (and so in the

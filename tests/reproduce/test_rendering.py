@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from book_common import STRICT_SPHINX_ARGS
 from book_html import ARTIFACTS, DOCS
 from book_rendering import site_differences
+from book_sphinx.book_common import STRICT_SPHINX_ARGS
 
 SECOND = DOCS / "_build" / "second-rendering"
 

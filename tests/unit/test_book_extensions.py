@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import execution_fingerprint as fp
 import pytest
-import scheduling
-import stream_merging
-import timing_outputs
-from book_common import is_text_notebook
 from book_html import DOCS
-from claims import model as claims
+from book_sphinx import execution_fingerprint as fp
+from book_sphinx import scheduling, stream_merging, timing_outputs
+from book_sphinx.book_common import is_text_notebook
+from book_sphinx.claims import model as claims
 from docutils import nodes
 from docutils.utils import new_document
 from myst_nb.core import render
@@ -240,6 +238,33 @@ def test_the_extensions_import_no_framework_and_no_companion():
             if hits:
                 found.setdefault(path.name, set()).update(hits)
     assert found == {}
+
+
+def test_the_configuration_only_imports_and_assigns():
+    """docs/conf.py acts on nothing when Sphinx (or the fixture book) imports it.
+
+    What must act (the kernel's profile, its environment, the commit in the
+    footer) is done by the extensions on ``config-inited``; the extensions are
+    an installed package, so not even ``sys.path`` changes.
+    """
+    import ast
+
+    allowed = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign)
+    tree = ast.parse((DOCS / "conf.py").read_text(encoding="utf-8"))
+    docstring = tree.body[0]
+    assert isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant)
+    acting = [
+        f"line {node.lineno}: {ast.unparse(node).splitlines()[0]}"
+        for node in tree.body[1:]
+        if not isinstance(node, allowed)
+    ]
+    assert acting == []
+    calls = [
+        ast.unparse(node.func)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and ast.unparse(node.func).startswith("sys.")
+    ]
+    assert calls == []
 
 
 def test_the_environment_description_holds_no_path_of_the_checkout(tmp_path):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cell_slices import Cell, all_slices, cell_names, slice_of, slice_source
+from book_sphinx.cell_slices import Cell, all_slices, cell_names, slice_of, slice_source
 
 
 def indices(*sources: str, tags: dict[int, tuple[str, ...]] | None = None) -> list[list[int]]:

@@ -1,12 +1,12 @@
-"""docs/_ext/generated_static.py: a command's folder, made before reading, copied into the site."""
+"""book_sphinx.generated_static: a command's folder, made before reading, copied into the site."""
 
 from __future__ import annotations
 
 import sys
 from types import SimpleNamespace
 
-import generated_static
 import pytest
+from book_sphinx import generated_static
 from sphinx.errors import ExtensionError
 
 MAKE = "import sys, pathlib; (pathlib.Path(sys.argv[1]) / 'made.txt').write_text('yes')"

@@ -1,9 +1,9 @@
-"""docs/_ext/page_files.py: a page's own static files, and data: downloads written as files."""
+"""book_sphinx.page_files: a page's own static files, and data: downloads written as files."""
 
 import base64
 
 import pytest
-from page_files import decode, extract_downloads
+from book_sphinx.page_files import decode, extract_downloads
 
 
 def test_a_data_download_becomes_a_file_next_to_the_page(tmp_path):

@@ -33,9 +33,9 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.application import Sphinx
 
-from claims.collector import ClaimsCollector
-from claims.ledger import Context, build_ledger, build_summary
-from claims.markup import (
+from book_sphinx.claims.collector import ClaimsCollector
+from book_sphinx.claims.ledger import Context, build_ledger, build_summary
+from book_sphinx.claims.markup import (
     ClaimDirective,
     ClaimRole,
     ClaimsLedgerDirective,
@@ -44,7 +44,7 @@ from claims.markup import (
     claims_ledger,
     claims_summary,
 )
-from claims.model import anchor, load_claims
+from book_sphinx.claims.model import anchor, load_claims
 
 
 def load_claims_file(app: Sphinx) -> None:
@@ -94,7 +94,7 @@ def export_json(app: Sphinx, exception) -> None:
 
 
 def setup(app: Sphinx) -> dict:
-    app.setup_extension("provenance")  # the headline packages and distribution names
+    app.setup_extension("book_sphinx.provenance")  # the headline packages and distribution names
     app.add_config_value("claims_file", "claims.yaml", "env", types=[str])
     app.add_config_value("claims_ledger_docname", "appendix/ledger", "env", types=[str])
     app.add_node(claim_reference)

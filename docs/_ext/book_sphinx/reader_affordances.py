@@ -26,12 +26,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-from book_common import (
-    FINGERPRINT_MARKER,
-    PRIORITY_LAUNCH_NOTE,
-    WARNING_TYPE,
-    is_executed_page_matching,
-)
 from docutils import nodes
 from jupyter_cache import get_cache
 from myst_nb.sphinx_ import NbMetadataCollector
@@ -39,7 +33,14 @@ from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx_design.shared import create_component
-from stream_merging import merge_streams
+
+from book_sphinx.book_common import (
+    FINGERPRINT_MARKER,
+    PRIORITY_LAUNCH_NOTE,
+    WARNING_TYPE,
+    is_executed_page_matching,
+)
+from book_sphinx.stream_merging import merge_streams
 
 LOGGER = logging.getLogger(__name__)
 

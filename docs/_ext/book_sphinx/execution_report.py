@@ -21,12 +21,13 @@ import json
 import re
 from pathlib import Path
 
-from book_common import WARNING_TYPE
 from docutils import nodes
-from execution_scheduler import failed_pages
 from myst_nb.sphinx_ import NbMetadataCollector
 from sphinx.application import Sphinx
 from sphinx.util import logging
+
+from book_sphinx.book_common import WARNING_TYPE
+from book_sphinx.execution_scheduler import failed_pages
 
 LOGGER = logging.getLogger(__name__)
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")

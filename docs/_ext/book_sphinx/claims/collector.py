@@ -9,15 +9,15 @@ or in parallel.
 
 from __future__ import annotations
 
-from book_common import WARNING_TYPE
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.environment.collectors import EnvironmentCollector
 from sphinx.util import logging
 
-from claims.markup import claim_reference, claims_ledger, claims_summary
-from claims.model import Marker
+from book_sphinx.book_common import WARNING_TYPE
+from book_sphinx.claims.markup import claim_reference, claims_ledger, claims_summary
+from book_sphinx.claims.model import Marker
 
 LOGGER = logging.getLogger(__name__)
 

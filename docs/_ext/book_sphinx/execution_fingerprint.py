@@ -36,13 +36,14 @@ import re
 from importlib import metadata
 from pathlib import Path
 
-from book_common import FINGERPRINT_MARKER, is_text_notebook
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError
+
+from book_sphinx.book_common import FINGERPRINT_MARKER, is_text_notebook
 
 
 def import_pattern(package: str) -> re.Pattern:
@@ -256,7 +257,7 @@ def describe_environment(app: Sphinx, config: Config) -> None:
 
 
 def setup(app: Sphinx) -> dict:
-    app.setup_extension("kernel_setup")
+    app.setup_extension("book_sphinx.kernel_setup")
     app.add_config_value("fingerprint_package_dir", "", "env", types=[str])
     app.add_config_value("fingerprint_extra_files", [], "env", types=[list])
     app.add_config_value("fingerprint_distributions", [], "env", types=[list])

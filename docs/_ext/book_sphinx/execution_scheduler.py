@@ -37,7 +37,6 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from tempfile import TemporaryDirectory
 
-from book_common import WARNING_TYPE
 from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.cache.db import NbProjectRecord
@@ -45,10 +44,12 @@ from jupyter_cache.executors.utils import single_nb_execution
 from myst_nb.core.config import NbParserConfig
 from myst_nb.core.nb_to_tokens import nb_node_to_dict
 from myst_nb.core.read import create_nb_reader
-from scheduling import Job, Outcome, run_jobs
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
+
+from book_sphinx.book_common import WARNING_TYPE
+from book_sphinx.scheduling import Job, Outcome, run_jobs
 
 LOGGER = logging.getLogger(__name__)
 RUNS_FILE = "execution-runs.json"

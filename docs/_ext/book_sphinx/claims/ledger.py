@@ -6,13 +6,13 @@ markers of every page. Each table is assembled from small cell builders.
 
 from __future__ import annotations
 
-from book_common import package_versions
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 
-from claims.collector import ClaimsCollector
-from claims.model import NOT_COVERED, Claim, ClaimsFile, Marker, anchor, verdict_class
+from book_sphinx.book_common import package_versions
+from book_sphinx.claims.collector import ClaimsCollector
+from book_sphinx.claims.model import NOT_COVERED, Claim, ClaimsFile, Marker, anchor, verdict_class
 
 
 def marker_order(marker: Marker) -> tuple[str, int]:

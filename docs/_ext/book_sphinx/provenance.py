@@ -17,17 +17,18 @@ import datetime
 import subprocess
 from pathlib import Path
 
-from book_common import (
-    PRIORITY_VERSION_STAMP,
-    is_executed_page_matching,
-    machine_summary,
-    package_versions,
-)
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.transforms import SphinxTransform
+
+from book_sphinx.book_common import (
+    PRIORITY_VERSION_STAMP,
+    is_executed_page_matching,
+    machine_summary,
+    package_versions,
+)
 
 
 def headline_versions(config: Config) -> dict[str, str]:

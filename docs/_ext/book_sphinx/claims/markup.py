@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from book_common import WARNING_TYPE
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
-from claims.model import Claim, anchor, verdict_class
+from book_sphinx.book_common import WARNING_TYPE
+from book_sphinx.claims.model import Claim, anchor, verdict_class
 
 LOGGER = logging.getLogger(__name__)
 

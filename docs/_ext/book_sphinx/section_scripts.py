@@ -7,7 +7,7 @@ in the script the value is printed (``_show``) and figures are saved next to
 the script (``_save_figures``). Cells that raise on purpose are left out, so
 the script runs through.
 
->>> from cell_slices import Cell
+>>> from book_sphinx.cell_slices import Cell
 >>> cells = [Cell("x = 2"), Cell("x * 21"), Cell("1 / 0", ("raises-exception",))]
 >>> script = section_script(cells, [1, 2], title="Answers", figures={1})
 >>> print(script.body)
@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from cell_slices import HEAVY, STOPS_PART_WAY, Cell, all_slices
+from book_sphinx.cell_slices import HEAVY, STOPS_PART_WAY, Cell, all_slices
 
 HEADER = '''"""{title}: the code of this section, as a script.
 

@@ -15,11 +15,12 @@ cells, and anything that is not a code cell, end a run and render normally.
 
 from __future__ import annotations
 
-from book_common import PRIORITY_FRAMEWORK_TABS
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx_design.shared import create_component
+
+from book_sphinx.book_common import PRIORITY_FRAMEWORK_TABS
 
 SYNC_GROUP = "framework"
 

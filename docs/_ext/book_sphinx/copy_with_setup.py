@@ -30,12 +30,13 @@ import html
 import json
 from pathlib import Path
 
-from book_common import PRIORITY_COPY_WITH_SETUP, is_executed_page
-from cell_slices import HEAVY, Cell, all_slices, slice_source
 from docutils import nodes
-from section_scripts import section_script
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
+
+from book_sphinx.book_common import PRIORITY_COPY_WITH_SETUP, is_executed_page
+from book_sphinx.cell_slices import HEAVY, Cell, all_slices, slice_source
+from book_sphinx.section_scripts import section_script
 
 SLICES_FILE = "slices.json"
 SCRIPTS_DIR = "_scripts"

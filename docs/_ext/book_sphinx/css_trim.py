@@ -36,9 +36,10 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from book_common import TRIMMED_STYLESHEETS, WARNING_TYPE
 from sphinx.application import Sphinx
 from sphinx.util import logging
+
+from book_sphinx.book_common import TRIMMED_STYLESHEETS, WARNING_TYPE
 
 logger = logging.getLogger(__name__)
 

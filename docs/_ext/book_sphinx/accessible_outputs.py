@@ -31,12 +31,13 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from book_common import PRIORITY_ACCESSIBLE_OUTPUTS, WARNING_TYPE
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx.util.images import get_image_size
+
+from book_sphinx.book_common import PRIORITY_ACCESSIBLE_OUTPUTS, WARNING_TYPE
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ runner's cache; copying its records into this machine's cache lets one
 rendering take every chapter from the cache. Records are matched by their
 notebook hash, so a stale record can never stand in for a changed chapter.
 
-    python docs/_ext/execution_cache.py OTHER_CACHE [INTO_CACHE]
+    python -m book_sphinx.execution_cache OTHER_CACHE [INTO_CACHE]
 
 INTO_CACHE defaults to the book's cache, ``docs/_build/.jupyter_cache``.
 """
@@ -18,7 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-DEFAULT_CACHE = Path(__file__).resolve().parents[1] / "_build" / ".jupyter_cache"
+DEFAULT_CACHE = Path(__file__).resolve().parents[2] / "_build" / ".jupyter_cache"
 
 
 def merge_caches(source: Path, target: Path) -> list[str]:
