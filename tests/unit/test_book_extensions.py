@@ -252,7 +252,8 @@ def test_the_configuration_only_imports_and_assigns():
     allowed = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign)
     tree = ast.parse((DOCS / "conf.py").read_text(encoding="utf-8"))
     docstring = tree.body[0]
-    assert isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant)
+    assert isinstance(docstring, ast.Expr)
+    assert isinstance(docstring.value, ast.Constant)
     acting = [
         f"line {node.lineno}: {ast.unparse(node).splitlines()[0]}"
         for node in tree.body[1:]
