@@ -140,25 +140,73 @@ def pin_threads(
 def prepare_chapter(seed: int = 0, threads: int = 1) -> str:
     """Everything a chapter's first cell does, in one call; return a one-line summary.
 
-    Keeps TensorFlow's C++ log lines quiet (before TensorFlow loads), pins
-    each framework to ``threads`` intra-op threads (so that sums, and so the
-    printed digits, do not depend on the machine's core count), and seeds
-    every random source with ``seed``. Threads come first: TensorFlow fixes
-    its thread pool when its runtime starts.
+    Keeps TensorFlow's C++ log lines quiet (before TensorFlow loads), seeds
+    Python and NumPy with ``seed``, and arranges for each framework, as soon
+    as it is imported, to be pinned to ``threads`` intra-op threads (so that
+    sums, and so the printed digits, do not depend on the machine's core
+    count) and seeded: PyTorch's generator and deterministic algorithms;
+    TensorFlow's thread pool (fixed when its runtime starts, so before any
+    op), op determinism and, through Keras, its global seed. Nothing is
+    imported here: a cell that needs only PyTorch, copied with its setup,
+    does not wait for TensorFlow to load. Each framework ends up exactly as
+    :func:`pin_threads` and :func:`seed_everything` would leave it if they
+    were called just after it loaded.
 
-    In a fresh process (TensorFlow must not have run an op yet):
+    In a fresh process (the frameworks must not have loaded yet):
 
     >>> from companion.processes import run_python
-    >>> code = "from companion.reproducibility import prepare_chapter; print(prepare_chapter())"
-    >>> run_python(["-c", code]).stdout.strip()
-    'seed 0; intra-op threads: torch 1, tensorflow 1'
+    >>> code = (
+    ...     "from companion.reproducibility import prepare_chapter; print(prepare_chapter()); "
+    ...     "import torch, tensorflow as tf; "
+    ...     "print(torch.get_num_threads(), tf.config.threading.get_intra_op_parallelism_threads())"
+    ... )
+    >>> print(run_python(["-c", code]).stdout.strip())
+    seed 0; 1 intra-op thread in torch and in tensorflow, set as each loads
+    1 1
     """
+    from wrapt import register_post_import_hook
+
     from companion.quiet import quiet_tensorflow_logs
 
     _check_seed(seed)
     check_int("threads", threads, minimum=1)
     quiet_tensorflow_logs()
-    pinned = pin_threads(threads)
-    seed_everything(seed)
-    counts = ", ".join(f"{name} {count}" for name, count in pinned.items())
-    return f"seed {seed}; intra-op threads: {counts}"
+    seed_everything(seed, frameworks=())
+    # A hook runs when its module has loaded (at once if it already has).
+    register_post_import_hook(
+        lambda torch: _prepare_torch(torch, seed, threads), "torch"
+    )
+    register_post_import_hook(
+        lambda tf: _prepare_tensorflow(tf, threads), "tensorflow"
+    )
+    register_post_import_hook(lambda keras: _seed_keras(keras, seed), "keras")
+    names = " and in ".join(MODULES[name] for name in FRAMEWORKS)
+    plural = "" if threads == 1 else "s"
+    return f"seed {seed}; {threads} intra-op thread{plural} in {names}, set as each loads"
+
+
+def _prepare_torch(torch, seed: int, threads: int) -> None:
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def _prepare_tensorflow(tf, threads: int) -> None:
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.experimental.enable_op_determinism()
+    # TensorFlow is seeded through Keras (its global seed and Keras's own),
+    # before any TensorFlow op can run: load Keras now, unless it is Keras
+    # that is loading TensorFlow, in which case it seeds when it has loaded.
+    import sys
+
+    if "keras" not in sys.modules:
+        import keras  # noqa: F401  (its hook seeds it)
+
+
+def _seed_keras(keras, seed: int) -> None:
+    # keras.utils.set_random_seed also seeds Python and NumPy, which the
+    # chapter seeded already and may have drawn from since: keep their state.
+    python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
+    keras.utils.set_random_seed(seed)
+    random.setstate(python_state)
+    np.random.set_state(numpy_state)  # noqa: NPY002
