@@ -264,7 +264,12 @@ def _weights(
         torch.manual_seed(seed)
         linear = torch.nn.Linear(fan_in, fan_out)
         return linear.weight.detach().numpy().T, linear.bias.detach().numpy()
-    options = {}
+    # Keras's defaults, seeded here rather than drawn from its global seed
+    # generator: the result must not depend on what ran before.
+    options = {
+        "kernel_initializer": keras.initializers.GlorotUniform(seed=seed),
+        "bias_initializer": "zeros",
+    }
     if matched:  # PyTorch's rule: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for both
         bound = 1 / math.sqrt(fan_in)
         options = {
