@@ -150,7 +150,10 @@ def prepare_chapter(seed: int = 0, threads: int = 1) -> str:
     imported here: a cell that needs only PyTorch, copied with its setup,
     does not wait for TensorFlow to load. Each framework ends up exactly as
     :func:`pin_threads` and :func:`seed_everything` would leave it if they
-    were called just after it loaded.
+    were called just after it loaded, and loading one leaves Python's and
+    NumPy's random state as it found it (a framework that draws from them
+    while it loads would otherwise shift every later draw, such as the seed
+    of Keras's global generator, by where in the page it was imported).
 
     In a fresh process (the frameworks must not have loaded yet):
 
@@ -172,17 +175,67 @@ def prepare_chapter(seed: int = 0, threads: int = 1) -> str:
     check_int("threads", threads, minimum=1)
     quiet_tensorflow_logs()
     seed_everything(seed, frameworks=())
-    # A hook runs when its module has loaded (at once if it already has).
-    register_post_import_hook(
-        lambda torch: _prepare_torch(torch, seed, threads), "torch"
+    keeper = _RandomStateAcrossImports.install(
+        ("torch", "tensorflow", "keras")
     )
-    register_post_import_hook(
-        lambda tf: _prepare_tensorflow(tf, threads), "tensorflow"
-    )
-    register_post_import_hook(lambda keras: _seed_keras(keras, seed), "keras")
+    prepare = {
+        "torch": lambda torch: _prepare_torch(torch, seed, threads),
+        "tensorflow": lambda tf: _prepare_tensorflow(tf, threads),
+        "keras": lambda keras: _seed_keras(keras, seed),
+    }
+    for name, hook in prepare.items():
+        # A hook runs when its module has loaded (at once if it already has).
+        register_post_import_hook(
+            lambda module, hook=hook, name=name: (
+                hook(module),
+                keeper.loaded(name),
+            ),
+            name,
+        )
     names = " and in ".join(MODULES[name] for name in FRAMEWORKS)
     plural = "" if threads == 1 else "s"
     return f"seed {seed}; {threads} intra-op thread{plural} in {names}, set as each loads"
+
+
+class _RandomStateAcrossImports:
+    """An import finder that notes Python's and NumPy's random state when a
+    framework starts loading, for :meth:`loaded` to put back when it is done."""
+
+    def __init__(self, names) -> None:
+        self.names = frozenset(names)
+        self.saved: tuple | None = None
+        self.loading: str | None = None
+
+    @classmethod
+    def install(cls, names) -> _RandomStateAcrossImports:
+        """A new keeper, first on ``sys.meta_path`` (in place of an earlier one)."""
+        import sys
+
+        sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, cls)]
+        keeper = cls(names)
+        sys.meta_path.insert(0, keeper)
+        return keeper
+
+    def find_spec(
+        self, fullname, _path=None, _target=None
+    ):  # the finder protocol
+        import sys
+
+        # The outermost framework import keeps the state (Keras loads TensorFlow).
+        if (
+            self.saved is None
+            and fullname in self.names
+            and fullname not in sys.modules
+        ):
+            self.saved = (random.getstate(), np.random.get_state())  # noqa: NPY002
+            self.loading = fullname
+        # Returns None: finding the module is left to the other finders.
+
+    def loaded(self, name: str) -> None:
+        if name == self.loading:
+            random.setstate(self.saved[0])
+            np.random.set_state(self.saved[1])  # noqa: NPY002
+            self.saved = self.loading = None
 
 
 def _prepare_torch(torch, seed: int, threads: int) -> None:

@@ -77,3 +77,27 @@ def test_prepare_chapter_checks_its_arguments():
         prepare_chapter(seed=-1)
     with pytest.raises(TypeError, match="threads must be an int"):
         prepare_chapter(threads=1.5)
+
+
+def test_prepare_chapter_leaves_the_frameworks_as_eager_seeding_would():
+    """Configured as each loads, the frameworks draw what they draw when
+    seeded after loading; loading one does not shift Python's or NumPy's draws."""
+    from companion.processes import run_python
+
+    draws = (
+        "import random, numpy as np, torch, keras\n"
+        "dense = keras.layers.Dense(2)\n"
+        "dense.build((None, 3))\n"
+        "print(random.random(), np.random.rand(), torch.randn(2).tolist(),"
+        " np.asarray(dense.kernel).ravel().tolist(), torch.get_num_threads())\n"
+    )
+    eager = (
+        "from companion.reproducibility import pin_threads, seed_everything\n"
+        "pin_threads(1)\n"
+        "seed_everything(0)\n"
+    )
+    lazy = "from companion.reproducibility import prepare_chapter\nprepare_chapter()\n"
+    eager_draws = run_python(["-c", eager + draws]).stdout
+    lazy_draws = run_python(["-c", lazy + draws]).stdout
+    assert lazy_draws == eager_draws
+    assert lazy_draws.strip().endswith(" 1")
