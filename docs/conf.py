@@ -50,6 +50,7 @@ extensions = [
     "book_sphinx.css_trim",
     "book_sphinx.generated_static",
     "sphinx_sitemap",
+    "book_sphinx.sitemap_pages",
     "sphinxext.opengraph",
     "notfound.extension",
 ]

@@ -264,6 +264,22 @@ def test_prose_edit_executes_nothing(book):
     assert "Prose, edited" in result.soup("chapters/tabs.html").get_text()
 
 
+def sitemap_urls(build: Build) -> list[str]:
+    return re.findall(r"<loc>(.*?)</loc>", (build.html / "sitemap.xml").read_text(encoding="utf-8"))
+
+
+def test_an_incremental_build_keeps_every_page_in_the_sitemap_in_order(cold, book):
+    # sphinx-sitemap alone lists only the pages a build writes (its issue #13).
+    everything = sitemap_urls(cold)
+    assert any(url.endswith("/chapters/tabs.html") for url in everything)
+    assert len(everything) > 2
+    assert everything == sorted(everything)
+    book.edit("chapters/tabs.md", "Prose before the cells.", "Prose, edited, before the cells.")
+    result = book.build()
+    assert result.returncode == 0, result.log
+    assert sitemap_urls(result) == everything
+
+
 def test_code_edit_reexecutes_only_that_chapter(book):
     book.edit("chapters/plain.md", "print(21 * 2)", "print(6 * 7 + 1)")
     result = book.build()
