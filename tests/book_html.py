@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 from book_sphinx.book_common import is_text_notebook
 from bs4 import BeautifulSoup, Tag
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -179,3 +180,18 @@ def page_cells(html_dir: Path, page: str, settings: CopySettings) -> list[PageCe
 
 def execution_records(html_dir: Path) -> dict:
     return json.loads((html_dir.parent / "execution.json").read_text(encoding="utf-8"))
+
+
+def update_report(path: Path, update) -> dict:
+    """Apply ``update`` to the JSON report at ``path`` (a dict), write it back sorted, return it.
+
+    Side-by-side test workers (``pytest -n``) add to the same report: a lock
+    beside it makes each read-change-write whole.
+    """
+    path.parent.mkdir(exist_ok=True)
+    with FileLock(path.with_name(path.name + ".lock")):
+        report = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        update(report)
+        report = dict(sorted(report.items()))
+        path.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return report

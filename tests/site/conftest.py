@@ -24,7 +24,6 @@ import gzip
 import http.server
 import io
 import os
-import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,20 +95,23 @@ class BookRequestHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def free_port() -> int:
+def book_server(handler) -> http.server.ThreadingHTTPServer:
+    """A server on the first port of ``PORTS`` (or BOOK_TEST_PORT) that it can bind.
+
+    Binding is the test: side-by-side test workers each get their own port.
+    """
     wanted = os.environ.get("BOOK_TEST_PORT")
     for port in [int(wanted)] if wanted else PORTS:
-        with contextlib.closing(socket.socket()) as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
+        with contextlib.suppress(OSError):
+            return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     pytest.fail(f"no free port for the test server in {list(PORTS)} (set BOOK_TEST_PORT)")
 
 
 @pytest.fixture(scope="session")
 def site(built_html):
-    port = free_port()
     handler = functools.partial(BookRequestHandler, directory=str(built_html))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = book_server(handler)
+    port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"

@@ -25,12 +25,11 @@ keyboard with a visible focus ring.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
-from book_html import ARTIFACTS, ROOT, read_page, source_pages
+from book_html import ARTIFACTS, ROOT, read_page, source_pages, update_report
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
@@ -120,10 +119,7 @@ def open_for_axe(visit, page: str, mode: str = "light"):
 
 
 def record(page_name: str, results: dict) -> None:
-    REPORT.parent.mkdir(exist_ok=True)
-    report = json.loads(REPORT.read_text(encoding="utf-8")) if REPORT.exists() else {}
-    report[page_name] = results
-    REPORT.write_text(json.dumps(dict(sorted(report.items())), indent=1), encoding="utf-8")
+    report = update_report(REPORT, lambda report: report.update({page_name: results}))
     lines = ["| page | mode | width | violations (rule: nodes) |", "| --- | --- | --- | --- |"]
     for name, runs in sorted(report.items()):
         for key, violations in runs.items():

@@ -23,10 +23,8 @@ the best in ``test-artifacts/first-paint.md``.
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from book_html import ARTIFACTS, source_pages
+from book_html import ARTIFACTS, source_pages, update_report
 
 LCP_BUDGET_MS = 2500
 TBT_BUDGET_MS = 200
@@ -85,10 +83,7 @@ window.__firstPaint = {lcp: 0, lcpElement: '', fcp: 0, cls: 0, longTasks: []};
 
 
 def record(page: str, figures: dict) -> None:
-    REPORT.parent.mkdir(exist_ok=True)
-    report = json.loads(REPORT.read_text(encoding="utf-8")) if REPORT.exists() else {}
-    report[page] = figures
-    REPORT.write_text(json.dumps(dict(sorted(report.items())), indent=1), encoding="utf-8")
+    report = update_report(REPORT, lambda report: report.update({page: figures}))
     lines = [
         "| page | FCP (ms) | LCP (ms) | LCP element | TBT (ms) | CLS | runs |",
         "| --- | ---: | ---: | --- | ---: | ---: | ---: |",

@@ -21,10 +21,8 @@ Per-page figures go to ``test-artifacts/page-weight.json`` and a table to
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from book_html import ARTIFACTS, source_pages
+from book_html import ARTIFACTS, source_pages, update_report
 
 FIRST_VISIT_BUDGET = 800_000
 NEXT_PAGE_BUDGET = 250_000
@@ -33,10 +31,10 @@ REPORT = ARTIFACTS / "page-weight.json"
 
 
 def record(page: str, key: str, figures: dict) -> None:
-    REPORT.parent.mkdir(exist_ok=True)
-    report = json.loads(REPORT.read_text(encoding="utf-8")) if REPORT.exists() else {}
-    report.setdefault(page, {})[key] = figures
-    REPORT.write_text(json.dumps(dict(sorted(report.items())), indent=1), encoding="utf-8")
+    def add(report: dict) -> None:
+        report.setdefault(page, {})[key] = figures
+
+    report = update_report(REPORT, add)
     lines = [
         "| page | first visit (KB) | requests | on the wire (KB) | next page (KB) "
         "| next page, scrolled to the end (KB) |",
