@@ -30,6 +30,7 @@ one. Which files are trimmed is ``TRIMMED_STYLESHEETS`` in ``book_common``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -140,6 +141,18 @@ class Usage:
     tags: set[str]
     attributes: set[str]
     words: set[str]
+
+    def digest(self) -> str:
+        """A hash of every name: equal usages trim a stylesheet the same way.
+
+        >>> a = Usage({"x", "y"}, set(), {"p"}, set(), set())
+        >>> a.digest() == Usage({"y", "x"}, set(), {"p"}, set(), set()).digest()
+        True
+        >>> a.digest() == Usage({"x"}, {"y"}, {"p"}, set(), set()).digest()
+        False
+        """
+        names = [sorted(getattr(self, kind)) for kind in ("classes", "ids", "tags", "attributes")]
+        return hashlib.sha256(json.dumps([*names, sorted(self.words)]).encode()).hexdigest()
 
     def has(self, kind: str, name: str) -> bool:
         return (
@@ -344,6 +357,10 @@ def trim_stylesheets(app: Sphinx, exception: Exception | None) -> None:
         return
     outdir = Path(app.outdir)
     used = page_usage(outdir, Path(app.doctreedir) / "css-usage.json")
+    # Parsing the theme's 377 KB is most of the cost: keep each result for the
+    # same original and the same usage (a build that changed no page's names).
+    results_file = Path(app.doctreedir) / "css-trimmed.json"
+    results = json.loads(results_file.read_text(encoding="utf-8")) if results_file.is_file() else {}
     for relative in TRIMMED_STYLESHEETS:
         source = static_source(app, relative)
         target = outdir / "_static" / relative
@@ -357,9 +374,14 @@ def trim_stylesheets(app: Sphinx, exception: Exception | None) -> None:
             continue
         css = source.read_text(encoding="utf-8")
         css = re.sub(r"/\*# sourceMappingURL=[^*]*\*/", "", css)
-        trimmed = serialise(trim(parse_css(css), used))
+        key = hashlib.sha256(css.encode()).hexdigest() + used.digest()
+        known = results.get(relative, {})
+        if known.get("key") != key:
+            known = results[relative] = {"key": key, "css": serialise(trim(parse_css(css), used))}
+        trimmed = known["css"]
         target.write_text(trimmed + "\n", encoding="utf-8")
         logger.info("trimmed %s from %d to %d bytes", relative, len(css), len(trimmed))
+    results_file.write_text(json.dumps(results), encoding="utf-8")
 
 
 def setup(app: Sphinx) -> dict:
