@@ -29,7 +29,9 @@ from book_html import ARTIFACTS, source_pages, update_report
 LCP_BUDGET_MS = 2500
 TBT_BUDGET_MS = 200
 CLS_BUDGET = 0.1
-ATTEMPTS = 3
+# Five, not three: in one CI run here the scaling chapter, which measures 144 ms
+# on a quiet machine, gave 288, 207 and 253 ms, and the Rosetta appendix 668 then 41.
+ATTEMPTS = 5
 PAGES = [*source_pages(), "search", "genindex"]
 REPORT = ARTIFACTS / "first-paint.json"
 
