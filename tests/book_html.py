@@ -7,9 +7,11 @@ cover whatever chapters exist.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -189,7 +191,10 @@ def update_report(path: Path, update) -> dict:
     beside it makes each read-change-write whole.
     """
     path.parent.mkdir(exist_ok=True)
-    with FileLock(path.with_name(path.name + ".lock")):
+    # The lock lives beside the test run's temporary files, not among the artifacts.
+    key = hashlib.sha256(bytes(path.resolve())).hexdigest()[:12]
+    lock = Path(tempfile.gettempdir()) / f"book-report-{key}.lock"
+    with FileLock(lock):
         report = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         update(report)
         report = dict(sorted(report.items()))
