@@ -232,15 +232,22 @@ def snippet_notebook(page_notebook: nbformat.NotebookNode, cells: tuple[int, ...
     return notebook
 
 
-def run_cells(page_notebook, cells: tuple[int, ...], workdir: Path) -> Rerun:
-    """Run ``cells`` of the page's notebook, in order, in a fresh kernel in ``workdir``."""
+def run_cells(page_notebook, cells: tuple[int, ...], workdir: Path, kernels=None) -> Rerun:
+    """Run ``cells`` of the page's notebook, in order, in a fresh kernel in ``workdir``.
+
+    ``kernels``, a :class:`zygote.Zygote`, starts the kernel by forking a
+    process that has imported the frameworks already; without it, the kernel is
+    a new ``python3`` process.
+    """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     workdir.mkdir(parents=True, exist_ok=True)
     notebook = snippet_notebook(page_notebook, cells)
+    manager = kernels.kernel_manager() if kernels else None
     client = NotebookClient(
         notebook,
+        km=manager,
         timeout=CELL_TIMEOUT,
         kernel_name="python3",
         resources={"metadata": {"path": str(workdir)}},
@@ -249,7 +256,9 @@ def run_cells(page_notebook, cells: tuple[int, ...], workdir: Path) -> Rerun:
     # no thread leaves an open event loop (and its sockets) to the garbage collector.
     loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(client.async_execute(env=fresh_kernel_environment(workdir)))
+        # cleanup_kc: shut the kernel down even though nbclient does not own its manager
+        execution = client.async_execute(env=fresh_kernel_environment(workdir), cleanup_kc=True)
+        loop.run_until_complete(execution)
     except CellExecutionError as error:
         return Rerun("", 1, str(error), notebook)
     finally:

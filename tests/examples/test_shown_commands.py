@@ -7,6 +7,11 @@ lowered and ``--quick`` added to the benchmark. A command that names a file
 that is not there yet (the weights that the line above it trains) first runs
 the earlier example commands of its block, in the same directory, as a reader
 pasting the block would.
+
+Each command under test starts a new ``python``, as a reader's does. The
+earlier commands it needs run forked from a process that has imported the
+frameworks (``tests/zygote.py``), as do the other example tests: each of them
+is tested in a new process of its own, as a shown command.
 """
 
 from __future__ import annotations
@@ -53,6 +58,6 @@ def test_shown_example_command_runs(command: Command, tmp_path):
             f"{earlier!r}, which {command.text!r} follows in {command.where[0]}, failed:\n"
             f"{(done.stdout + done.stderr)[-3000:]}"
         )
-    result = run_example(*lowered(command.argv), cwd=tmp_path)
+    result = run_example(*lowered(command.argv), cwd=tmp_path, fresh=True)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"{command.text!r} failed ({command.where}):\n{output[-3000:]}"

@@ -8,7 +8,10 @@ workers (one per CPU), longest jobs first:
 * each run of cells that verifies "copy with setup" snippets: a snippet's
   cells in a fresh kernel, where snippets that are prefixes of one another
   share one run, and snippets that are prefixes of the page's own order are
-  verified by the page's run (``test_copy_with_setup.py``);
+  verified by the page's run (``test_copy_with_setup.py``). These kernels are
+  forked from a process that has imported the frameworks and nothing else
+  (``tests/zygote.py``): that saves 7-9 s of imports per run, and the page
+  re-runs and the section scripts still start from nothing;
 * each section script, with ``python`` in a fresh process.
 
 Seconds per page go to ``test-artifacts/reproduce-runs.json``.
@@ -37,6 +40,7 @@ from book_reproduction import (
     section_scripts,
 )
 from book_sphinx.scheduling import Job, run_jobs
+from zygote import Zygote
 
 SCRIPT_TIMEOUT = 900
 
@@ -64,7 +68,7 @@ def run_script(html_dir: Path, name: str, workdir: Path) -> subprocess.Completed
     )
 
 
-def planned_jobs(html_dir: Path, root: Path, pages: list[str]) -> list[Job]:
+def planned_jobs(html_dir: Path, root: Path, pages: list[str], kernels: Zygote) -> list[Job]:
     records = execution_records(html_dir)
     jobs = []
     for page in pages:
@@ -85,7 +89,7 @@ def planned_jobs(html_dir: Path, root: Path, pages: list[str]) -> list[Job]:
                 Job(
                     ("cells", page, cells),
                     lambda nb=notebook, c=cells, d=root / f"{slug}-run-{number}": run_cells(
-                        nb, c, d
+                        nb, c, d, kernels
                     ),
                     False,
                     estimate * len(cells) / max(len(order), 1),
@@ -110,14 +114,20 @@ def planned_jobs(html_dir: Path, root: Path, pages: list[str]) -> list[Job]:
 def reproduction(built_html, tmp_path_factory) -> Reproduction:
     """Run every page, snippet and script of the selected pages once."""
     root = tmp_path_factory.mktemp("reproduction")
-    outcomes = run_jobs(planned_jobs(built_html, root, selected_pages()), os.cpu_count() or 1)
+    with Zygote(fresh_kernel_environment(root / "zygote"), kernels=True) as kernels:
+        jobs = planned_jobs(built_html, root, selected_pages(), kernels)
+        outcomes = run_jobs(jobs, os.cpu_count() or 1)
     result = Reproduction()
     seconds: dict[str, dict] = {}
     for outcome in outcomes:
         kind, page, *rest = outcome.name
-        record = seconds.setdefault(page, {"seconds": 0.0, "runs": 0, "succeeded": True})
+        record = seconds.setdefault(
+            page, {"seconds": 0.0, "runs": 0, "succeeded": True, "seconds_by_kind": {}}
+        )
         record["seconds"] = round(record["seconds"] + outcome.seconds, 2)
         record["runs"] += 1
+        by_kind = record["seconds_by_kind"]
+        by_kind[kind] = round(by_kind.get(kind, 0.0) + outcome.seconds, 2)
         if kind == "page":
             result.pages[page] = outcome.value
             record["page_seconds"] = round(outcome.seconds, 2)

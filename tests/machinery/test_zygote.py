@@ -1,0 +1,74 @@
+"""tests/zygote.py: forked scripts and kernels behave as new processes, the module cache aside.
+
+The zygote here preloads ``json`` only (the book's zygotes preload the
+frameworks), so that these tests take seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import nbformat
+import pytest
+from book_reproduction import run_cells
+from zygote import Zygote
+
+PROBE = """\
+import sys
+print("argv", sys.argv[1:], "main", __name__)
+print("preloaded", "json" in sys.modules, "in namespace", "json" in globals())
+if sys.argv[1] == "raise":
+    raise ValueError("on purpose")
+sys.exit(int(sys.argv[1]))
+"""
+
+
+@pytest.fixture(scope="module")
+def scripts():
+    with Zygote(dict(os.environ), kernels=False, preload=("json",)) as zygote:
+        yield zygote
+
+
+def test_a_forked_script_has_its_own_argv_folder_namespace_and_exit_status(scripts, tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    result = scripts.run([str(probe), "3"], cwd=tmp_path)
+    assert result.returncode == 3
+    assert result.stdout.splitlines() == [
+        "argv ['3'] main __main__",
+        "preloaded True in namespace False",
+    ]
+    failed = scripts.run([str(probe), "raise"], cwd=tmp_path)
+    assert failed.returncode == 1
+    assert failed.stderr.strip().endswith("ValueError: on purpose")
+
+
+def test_a_forked_script_that_runs_too_long_is_killed(scripts, tmp_path):
+    sleeper = tmp_path / "sleeper.py"
+    sleeper.write_text("import time\ntime.sleep(60)\n")
+    started = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        scripts.run([str(sleeper)], timeout=1)
+    assert time.monotonic() - started < 10
+
+
+def test_a_forked_kernel_starts_with_an_empty_namespace_and_shuts_down(tmp_path):
+    page = nbformat.v4.new_notebook()
+    page.cells = [
+        nbformat.v4.new_code_cell("import os\nos.getcwd()"),
+        nbformat.v4.new_code_cell("json.dumps([1])"),  # preloaded, yet not imported here
+    ]
+    with Zygote(dict(os.environ), kernels=True, preload=("json",)) as kernels:
+        run = run_cells(page, (0, 1), tmp_path / "work", kernels)
+        assert run.notebook.cells[0].outputs[0]["data"]["text/plain"] == repr(
+            str(tmp_path / "work")
+        )
+        assert run.returncode == 1
+        assert "NameError" in run.log
+        assert "name 'json' is not defined" in run.log
+        deadline = time.monotonic() + 20
+        while kernels.children() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert kernels.children() == []  # nbclient shut the kernel down
