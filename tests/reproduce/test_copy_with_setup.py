@@ -17,7 +17,9 @@ and what was labelled, with the reasons.
 from __future__ import annotations
 
 import json
+import re
 import statistics
+from collections import Counter
 
 import pytest
 from book_html import ARTIFACTS, selected_pages
@@ -108,9 +110,15 @@ def test_every_cell_has_a_verified_snippet_or_says_why(built_html):
         offered += len(snippets) - len(labelled)
         total += len(snippets)
     assert total, "no page has code cells"
+    reasons = Counter(
+        re.sub(r"\d+", "N", label)
+        for page in report.values()
+        for label in page["labelled"].values()
+    )
     summary = {
         "cells": total,
         "offered_and_verified": offered,
+        "labelled_by_reason": dict(reasons.most_common()),
         "share": round(offered / total, 3),
         "target_share": TARGET_SHARE,
         "median_lines": statistics.median(lines),
