@@ -10,12 +10,26 @@ A child shares the zygote's module cache and nothing else. A kernel's user
 namespace is empty, so a snippet that forgets ``import torch`` still fails
 with a ``NameError``; a script runs as ``__main__`` from its own file, with
 its own ``sys.argv``; each child gets its own working folder, environment and
-standard streams, as a new process does. The one difference is when the
-frameworks' import-time code ran: before the first line, not at the
-``import`` statement. The book seeds after its imports
-(``companion.reproducibility``), so this changes nothing it prints. What is
-checked in truly new processes as well: every page's re-run and every section
-script (``tests/reproduce``), and every example command the book shows
+standard streams, as a new process does.
+
+What differs is that the frameworks' import-time code ran in the zygote,
+before the first line. Seeding is not affected: the book seeds after its
+imports (``companion.reproducibility``). Three differences are known, and
+each makes a check fail, never pass, where a new kernel would print more:
+
+* TensorFlow keeps the ``sys.stderr`` it found at import, so in a kernel its
+  Python log lines ("WARNING:tensorflow:...") and ``tf.print`` output from
+  inside a ``tf.function`` do not reach the notebook;
+* ipykernel does not capture output written to the file descriptors while
+  ``PYTEST_CURRENT_TEST`` is set, and the kernels inherit it from pytest;
+* a kernel's stack is two frames deeper than under ``python -m
+  ipykernel_launcher``, so ``companion.debugging``'s "[N outer frames]"
+  counts two more.
+
+So ``tests/reproduce`` runs a forked run that does not reproduce its snippet
+again in a new kernel, and the new kernel decides. What is checked in truly
+new processes as well: every page's re-run and every section script
+(``tests/reproduce``), and every example command the book shows
 (``tests/examples/test_shown_commands.py``).
 
 :class:`Zygote` starts the server (``python zygote.py serve SOCKET MODULES KERNELS``).
