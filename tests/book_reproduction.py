@@ -205,6 +205,14 @@ def page_snippets(html_dir: Path, page: str) -> list[Snippet]:
     return sorted(found, key=lambda s: s.cell)
 
 
+def snippets_checked_apart(snippets: list[Snippet], order: tuple[int, ...]) -> list[Snippet]:
+    """The offered snippets that need a run of their own: not the page's first cells in order.
+
+    (Those are checked by the page's own re-run.)
+    """
+    return [s for s in snippets if s.offered and order[: len(s.cells)] != s.cells]
+
+
 def plan_runs(snippets: list[Snippet], covered: tuple[int, ...] = ()) -> list[tuple[int, ...]]:
     """The fewest cell sequences to run so that every offered snippet is a prefix of one.
 

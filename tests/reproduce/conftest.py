@@ -42,6 +42,7 @@ from book_reproduction import (
     run_cells,
     section_scripts,
     snippet_problems,
+    snippets_checked_apart,
 )
 from book_sphinx.scheduling import Job, run_jobs
 from zygote import Zygote
@@ -124,8 +125,8 @@ def retry_in_new_kernels(
         order = code_cell_order(notebook)
         covered = [
             s
-            for s in page_snippets(html_dir, page)
-            if s.offered and order[: len(s.cells)] != s.cells and cells[: len(s.cells)] == s.cells
+            for s in snippets_checked_apart(page_snippets(html_dir, page), order)
+            if cells[: len(s.cells)] == s.cells
         ]
         if any(snippet_problems(notebook, snippet, run) for snippet in covered):
             workdir = root / f"{page.replace('/', '-')}-new-kernel-{number}"
@@ -138,14 +139,20 @@ def retry_in_new_kernels(
     for outcome in run_jobs(jobs, os.cpu_count() or 1):
         _, page, cells = outcome.name
         result.cell_runs[page, cells] = outcome.value
-        record = seconds[page]
-        record["seconds"] = round(record["seconds"] + outcome.seconds, 2)
-        record["runs"] += 1
+        record = count_run(seconds, page, "cells-new-kernel", outcome.seconds)
         record["retried_in_new_kernels"] = record.get("retried_in_new_kernels", 0) + 1
-        by_kind = record["seconds_by_kind"]
-        by_kind["cells-new-kernel"] = round(
-            by_kind.get("cells-new-kernel", 0.0) + outcome.seconds, 2
-        )
+
+
+def count_run(seconds: dict[str, dict], page: str, kind: str, run_seconds: float) -> dict:
+    """Add one run of ``kind`` to the page's record in reproduce-runs.json; return the record."""
+    record = seconds.setdefault(
+        page, {"seconds": 0.0, "runs": 0, "succeeded": True, "seconds_by_kind": {}}
+    )
+    record["seconds"] = round(record["seconds"] + run_seconds, 2)
+    record["runs"] += 1
+    by_kind = record["seconds_by_kind"]
+    by_kind[kind] = round(by_kind.get(kind, 0.0) + run_seconds, 2)
+    return record
 
 
 @pytest.fixture(scope="session")
@@ -159,13 +166,7 @@ def reproduction(built_html, tmp_path_factory) -> Reproduction:
     seconds: dict[str, dict] = {}
     for outcome in outcomes:
         kind, page, *rest = outcome.name
-        record = seconds.setdefault(
-            page, {"seconds": 0.0, "runs": 0, "succeeded": True, "seconds_by_kind": {}}
-        )
-        record["seconds"] = round(record["seconds"] + outcome.seconds, 2)
-        record["runs"] += 1
-        by_kind = record["seconds_by_kind"]
-        by_kind[kind] = round(by_kind.get(kind, 0.0) + outcome.seconds, 2)
+        record = count_run(seconds, page, kind, outcome.seconds)
         if kind == "page":
             result.pages[page] = outcome.value
             record["page_seconds"] = round(outcome.seconds, 2)

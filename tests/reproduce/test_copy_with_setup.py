@@ -29,6 +29,7 @@ from book_reproduction import (
     published_notebook,
     section_scripts,
     snippet_problems,
+    snippets_checked_apart,
     stderr_without_native_logs,
 )
 from book_sphinx.cell_slices import Cell, Slice, slice_source
@@ -56,9 +57,8 @@ def test_each_offered_snippet_reproduces_its_cell_on_its_own(page, built_html, r
     notebook = published_notebook(built_html, page)
     order = code_cell_order(notebook)
     problems = []
-    for snippet in page_snippets(built_html, page):
-        if not snippet.offered or order[: len(snippet.cells)] == snippet.cells:
-            continue  # labelled, or verified by the page's own run (test_reproduction.py)
+    # Labelled snippets, and those the page's own run checks, are left to other tests.
+    for snippet in snippets_checked_apart(page_snippets(built_html, page), order):
         runs = [
             run
             for (p, cells), run in reproduction.cell_runs.items()
