@@ -106,6 +106,10 @@ fingerprint_package_dir = str(ROOT / "src" / "companion")
 fingerprint_extra_files = [kernel_config_file]
 fingerprint_distributions = ["companion[deploy]", "ipykernel"]
 
+# The book's package, read (not imported) by the "copy with setup" slicer to
+# see which of its functions change an argument in place (train_torch(model, ...)).
+copy_with_setup_package_dir = fingerprint_package_dir
+
 # Files a page loads that the build makes rather than the repository holds (see
 # _ext/book_sphinx/generated_static.py): the draw-a-digit page's two models, trained and
 # exported as the deployment chapter does, and onnxruntime-web's files from

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from book_sphinx.cell_slices import Cell, all_slices, cell_names, slice_of, slice_source
+from book_sphinx.cell_slices import (
+    Cell,
+    PackageFunctions,
+    all_slices,
+    cell_names,
+    slice_of,
+    slice_source,
+)
 
 
 def indices(*sources: str, tags: dict[int, tuple[str, ...]] | None = None) -> list[list[int]]:
@@ -127,3 +134,52 @@ def test_a_page_function_that_changes_its_parameter_changes_what_it_is_given():
     # A function that only reads its parameter changes nothing.
     show = "def show(model):\n    return str(model)"
     assert indices("model = make()", show, "text = show(model)", "print(model)")[3] == [0, 3]
+
+
+@pytest.fixture
+def package(tmp_path):
+    """A package ``lib`` whose functions train in place, validate, or re-export."""
+    root = tmp_path / "lib"
+    root.mkdir()
+    (root / "__init__.py").write_text("from .training import train\n")
+    (root / "checks.py").write_text("def check(name, value):\n    return value\n")
+    (root / "training.py").write_text(
+        "from lib.checks import check\n\n\n"
+        "def _step(model):\n    model.step()\n\n\n"
+        "def train(model, data, *, epochs=1):\n"
+        "    check('epochs', epochs)\n"
+        "    data.shape\n"
+        "    for _ in range(epochs):\n"
+        "        _step(model)\n"
+        "    return [0.0]\n\n\n"
+        "def score(model, data):\n"
+        "    check('data', data)\n"
+        "    return 1.0\n"
+    )
+    return PackageFunctions(root)
+
+
+def test_a_package_function_changes_only_the_parameters_its_body_changes(package):
+    assert package.changed_parameters("lib.training.train") == ((0, "model"),)
+    assert package.changed_parameters("lib.training.score") == ()
+    # followed through the package's re-export, and not for other packages
+    assert package.changed_parameters("lib.train") == ((0, "model"),)
+    assert package.changed_parameters("numpy.mean") == ()
+
+
+def test_an_assigned_call_to_a_package_function_that_trains_in_place_is_kept(package):
+    sources = (
+        "model, data = object(), object()",
+        "from lib import train\nfrom lib.training import score",
+        "history = train(model, data)",
+        "print(score(model, data))",
+        "print(data)",
+    )
+    cells = [Cell(source) for source in sources]
+    slices = [piece.indices for piece in all_slices(cells, package)]
+    assert slices[3] == [0, 1, 2, 3]  # the model was trained in place
+    assert slices[4] == [0, 4]  # the data was only read
+    # by keyword too; without the package the call is taken for a read
+    cells[2] = Cell("history = train(data=data, model=model)")
+    assert all_slices(cells, package)[3].indices == [0, 1, 2, 3]
+    assert all_slices(cells)[3].indices == [0, 1, 3]

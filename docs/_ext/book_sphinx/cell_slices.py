@@ -20,10 +20,12 @@ leaving one out:
   function called as a statement (``load_weights(model, path)``; builtins
   such as ``print`` aside), or passes it to a function defined in the page
   whose body changes one of its parameters, however the call is written
-  (``history = compile_and_fit(model)``). A loop that changes its variable
+  (``history = compile_and_fit(model)``), or to the parameter of a function
+  of the book's package that changes it (``history = train_torch(model,
+  ...)``, see ``PackageFunctions``). A loop that changes its variable
   changes what it loops over (``for name, model in models.items():``).
-  A later cell that
-  uses the name needs every earlier cell that defined or modified it.
+  A later cell that uses the name needs every earlier cell that defined or
+  modified it.
   Modules are the exception: ``torch.manual_seed(0)`` as a statement does
   not tie every later cell that uses ``torch`` to this one;
 * a star import (``from x import *``) may define anything: every later cell
@@ -49,6 +51,7 @@ from __future__ import annotations
 import ast
 import builtins
 from dataclasses import dataclass, field
+from pathlib import Path
 
 BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "display", "get_ipython"}
 #: Tags of cells that no other cell's slice may include.
@@ -84,9 +87,21 @@ class CellNames:
     mutators: set[str] = field(default_factory=set)
     #: Each function called by name, with the plain names passed to it.
     passed: dict[str, set[str]] = field(default_factory=dict)
+    #: Each name imported with ``from MODULE import name``: where it comes from.
+    imported_from: dict[str, str] = field(default_factory=dict)
+    #: Each call of a function by name: the name, and the plain names passed
+    #: by position (None for anything else) and by keyword.
+    call_sites: list[tuple[str, list[str | None], dict[str, str]]] = field(default_factory=list)
     star_import: bool = False
     #: The source could not be parsed (IPython magics, say): treat it as needing everything.
     opaque: bool = False
+
+
+def call_arguments(call: ast.Call) -> tuple[list[str | None], dict[str, str]]:
+    """The plain names a call passes by position (None for anything else) and by keyword."""
+    positional = [a.id if isinstance(a, ast.Name) else None for a in call.args]
+    keywords = {k.arg: k.value.id for k in call.keywords if k.arg and isinstance(k.value, ast.Name)}
+    return positional, keywords
 
 
 def root_name(node: ast.AST) -> str | None:
@@ -171,6 +186,10 @@ class NameCollector(ast.NodeVisitor):
             else:
                 self.bind(alias.asname or alias.name)
                 self.names.imports.add(alias.asname or alias.name)
+                if not node.level and node.module:
+                    self.names.imported_from[alias.asname or alias.name] = (
+                        f"{node.module}.{alias.name}"
+                    )
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self.bind(node.name)
@@ -198,6 +217,7 @@ class NameCollector(ast.NodeVisitor):
                 if isinstance(a, ast.Name)
             }
             self.names.passed.setdefault(node.func.id, set()).update(names)
+            self.names.call_sites.append((node.func.id, *call_arguments(node)))
         self.generic_visit(node)
 
     def visit_Lambda(self, node: ast.Lambda) -> None:
@@ -338,17 +358,152 @@ def any_definer(names: list[CellNames], cells: list[Cell], name: str, before: in
     )
 
 
-def all_slices(cells: list[Cell]) -> list[Slice]:
+class PackageFunctions:
+    """Which functions of a package change one of their parameters, read from its source.
+
+    A page imports most of its functions from the book's package, and one
+    that trains a model in place (``history = train_torch(model, ...)``)
+    changes ``model`` however the call is written. The function's source is
+    read, not imported. It changes a parameter that it assigns an attribute or
+    an item of, calls a method of as a statement (``model.train()``), or
+    passes to a function of the package that changes it in turn (followed
+    through re-exports such as ``from .models import port_torch_to_keras``).
+    Its other statement calls are its own business: ``check_int("seed",
+    seed)`` validates and ``torch.manual_seed(seed)`` seeds; neither changes
+    ``seed``.
+
+    >>> PackageFunctions(None).changed_parameters("json.dumps")
+    ()
+    """
+
+    def __init__(self, package_root: Path | None) -> None:
+        self.root = package_root
+        self.package = package_root.name if package_root else None
+        self._known: dict[str, tuple[tuple[int | None, str], ...]] = {}
+
+    def changed_parameters(self, qualified: str) -> tuple[tuple[int | None, str], ...]:
+        """The parameters ``package.module.function`` changes: (position or None, name) each.
+
+        Empty for a function that changes none, or that is not the package's.
+        """
+        module, _, name = qualified.rpartition(".")
+        if self.root is None or module.split(".")[0] != self.package:
+            return ()
+        if qualified not in self._known:
+            self._known[qualified] = ()  # a cycle decides nothing
+            self._known[qualified] = self._analyse(module, name)
+        return self._known[qualified]
+
+    def changed_names(self, qualified: str, positional: list, keywords: dict) -> set[str]:
+        """The names a call passes to the parameters that ``qualified`` changes."""
+        changed = set()
+        for position, parameter in self.changed_parameters(qualified):
+            if position is not None and position < len(positional) and positional[position]:
+                changed.add(positional[position])
+            if parameter in keywords:
+                changed.add(keywords[parameter])
+        return changed
+
+    def _module_tree(self, module: str) -> tuple[ast.Module, str] | None:
+        base = self.root.joinpath(*module.split(".")[1:])
+        for path in (base.with_suffix(".py"), base / "__init__.py"):
+            if path.is_file():
+                package_of_file = (
+                    module if path.name == "__init__.py" else module.rpartition(".")[0]
+                )
+                return ast.parse(path.read_text(encoding="utf-8")), package_of_file
+        return None
+
+    def _analyse(self, module: str, name: str) -> tuple[tuple[int | None, str], ...]:
+        found = self._module_tree(module)
+        if found is None:
+            return ()
+        tree, package_of_file = found
+        origins = top_level_origins(tree, module, package_of_file)
+        definition = next(
+            (
+                node
+                for node in tree.body
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name
+            ),
+            None,
+        )
+        if definition is None:
+            return self.changed_parameters(origins[name]) if name in origins else ()
+
+        def changes(call: ast.Call) -> set[str]:
+            if not isinstance(call.func, ast.Name) or call.func.id not in origins:
+                return set()
+            return self.changed_names(origins[call.func.id], *call_arguments(call))
+
+        # A copy (the transformer edits what it visits), read as the page's functions are.
+        body = _InPlaceOnly(changes).visit(ast.parse(ast.unparse(definition)))
+        collector = NameCollector()
+        for statement in body.body[0].body:
+            collector.visit(statement)
+        positional = [a.arg for a in (*definition.args.posonlyargs, *definition.args.args)]
+        keyword_only = [a.arg for a in definition.args.kwonlyargs]
+        return tuple(
+            (positional.index(p) if p in positional else None, p)
+            for p in [*positional, *keyword_only]
+            if p in collector.names.modifies
+        )
+
+
+def top_level_origins(tree: ast.Module, module: str, package_of_file: str) -> dict[str, str]:
+    """Where each function a module defines or imports by name comes from (``pkg.mod.name``)."""
+    origins: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            origins[node.name] = f"{module}.{node.name}"
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = package_of_file.rsplit(".", node.level - 1)[0]
+                origin = f"{anchor}.{node.module}" if node.module else anchor
+            else:
+                origin = node.module or ""
+            for alias in node.names:
+                origins[alias.asname or alias.name] = f"{origin}.{alias.name}"
+    return origins
+
+
+class _InPlaceOnly(ast.NodeTransformer):
+    """Keep of a function's statement calls only what changes a parameter (see PackageFunctions)."""
+
+    def __init__(self, changes) -> None:
+        self.changes = changes
+
+    def visit_Expr(self, node: ast.Expr) -> ast.AST:
+        call = node.value
+        if not isinstance(call, ast.Call):
+            return node
+        if isinstance(call.func, ast.Attribute):
+            # The method's object may change, not what is passed to it.
+            return ast.Expr(ast.Call(call.func, [], []))
+        # A function of the package passes on only what it changes.
+        changed = sorted(self.changes(call))
+        if not changed:
+            return ast.Pass()
+        return ast.Expr(ast.Call(call.func, [ast.Name(n, ast.Load()) for n in changed], []))
+
+
+def all_slices(cells: list[Cell], package: PackageFunctions | None = None) -> list[Slice]:
+    """Every cell's slice; ``package`` tells which imported functions change their arguments."""
     names = [cell_names(cell.source) for cell in cells]
     # Calling a module's function as a statement (torch.manual_seed(0)) is not
     # taken for changing an object: a snippet that needs such global state
     # says so itself (the reproduction tests tell when it does not).
     imported = set().union(*(n.imports for n in names)) if names else set()
     mutators = set().union(*(n.mutators for n in names)) if names else set()
+    origins = {k: v for n in names for k, v in n.imported_from.items()}
     for cell in names:
         cell.modifies -= (cell.calls & imported) - (cell.modifies - cell.calls)
         for function in mutators & set(cell.passed):
             cell.modifies |= cell.passed[function]
+        if package is not None:
+            for function, positional, keywords in cell.call_sites:
+                if function in origins and function not in mutators:
+                    cell.modifies |= package.changed_names(origins[function], positional, keywords)
     return [slice_of(cells, i, names) for i in range(len(cells))]
 
 

@@ -35,7 +35,7 @@ from sphinx.application import Sphinx
 from sphinx.transforms import SphinxTransform
 
 from book_sphinx.book_common import PRIORITY_COPY_WITH_SETUP, is_executed_page
-from book_sphinx.cell_slices import HEAVY, Cell, all_slices, slice_source
+from book_sphinx.cell_slices import HEAVY, Cell, PackageFunctions, Slice, all_slices, slice_source
 from book_sphinx.section_scripts import section_script
 
 SLICES_FILE = "slices.json"
@@ -181,7 +181,8 @@ class CopyWithSetupTransform(SphinxTransform):
             config.copy_with_setup_snippet_seconds,
             config.copy_with_setup_page_seconds,
         )
-        slices = all_slices(cells)
+        package_dir = config.copy_with_setup_package_dir
+        slices = all_slices(cells, PackageFunctions(Path(package_dir) if package_dir else None))
         reasons = {
             i: label_reason(cells, piece.indices, i, piece.missing)
             for i, piece in enumerate(slices)
@@ -232,7 +233,7 @@ class CopyWithSetupTransform(SphinxTransform):
             config.copy_with_setup_script_seconds,
             config.copy_with_setup_page_seconds,
         )
-        add_section_scripts(self, cells, found, script_budget)
+        add_section_scripts(self, cells, slices, found, script_budget)
 
 
 def section_cells(section: nodes.section, found: list[nodes.container]) -> list[int]:
@@ -242,7 +243,11 @@ def section_cells(section: nodes.section, found: list[nodes.container]) -> list[
 
 
 def add_section_scripts(
-    transform: SphinxTransform, cells: list[Cell], found, budget: CheckBudget
+    transform: SphinxTransform,
+    cells: list[Cell],
+    slices: list[Slice],
+    found,
+    budget: CheckBudget,
 ) -> None:
     """Give each ``##`` section a link to itself as a Python script."""
     env = transform.env
@@ -260,7 +265,9 @@ def add_section_scripts(
         anchor = section["ids"][0] if section["ids"] else f"section-{number}"
         name = f"{Path(env.docname).name}--{anchor}.py"
         figures = {i for i in members if next(found[i].findall(nodes.image), None) is not None}
-        script = section_script(cells, members, title=title.astext(), figures=figures)
+        script = section_script(
+            cells, members, title=title.astext(), figures=figures, slices=slices
+        )
         numbers = [found[i]["cell_index"] for i in members]
         included = [found[i]["cell_index"] for i in script.included]
         record = {"file": name, "cells": numbers, "text": script.text, **script.record}
@@ -326,6 +333,9 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("copy_with_setup_snippet_seconds", 20.0, "html", types=[float, int])
     app.add_config_value("copy_with_setup_script_seconds", 30.0, "html", types=[float, int])
     app.add_config_value("copy_with_setup_page_seconds", 40.0, "html", types=[float, int])
+    # The book's package: its functions that change an argument in place tie
+    # that argument to the call in every slice (see cell_slices.PackageFunctions).
+    app.add_config_value("copy_with_setup_package_dir", "", "env", types=[str])
     app.add_transform(CopyWithSetupTransform)
     app.add_js_file("copy-with-setup.js", loading_method="defer")
     app.add_css_file("copy-with-setup.css")

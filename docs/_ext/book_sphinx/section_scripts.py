@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from book_sphinx.cell_slices import HEAVY, STOPS_PART_WAY, Cell, all_slices
+from book_sphinx.cell_slices import HEAVY, STOPS_PART_WAY, Cell, Slice, all_slices
 
 HEADER = '''"""{title}: the code of this section, as a script.
 
@@ -99,14 +99,20 @@ def displayed_last(source: str) -> str:
 
 
 def section_script(
-    cells: list[Cell], members: list[int], *, title: str, figures: set[int] = frozenset()
+    cells: list[Cell],
+    members: list[int],
+    *,
+    title: str,
+    figures: set[int] = frozenset(),
+    slices: list[Slice] | None = None,
 ) -> SectionScript:
     """The script of a section whose code cells are ``members`` (indices into ``cells``).
 
     ``figures`` are the cells that show a figure on the page: the script saves
-    the figures open after them.
+    the figures open after them. ``slices`` are the cells' slices, if the
+    caller has them (``all_slices(cells)`` otherwise).
     """
-    slices = all_slices(cells)
+    slices = slices or all_slices(cells)
     wanted = sorted(
         {i for m in members if STOPS_PART_WAY not in cells[m].tags for i in slices[m].indices}
         | {m for m in members if STOPS_PART_WAY in cells[m].tags}
