@@ -59,8 +59,10 @@ STOPS_PART_WAY = "raises-exception"
 #: The tag of a chapter's standard first cell (seeds, threads, quiet logs): it
 #: changes state no name shows, so every slice of the page starts with it.
 CHAPTER_SETUP = "chapter-setup"
-#: The tag of a cell that takes minutes (a whole benchmark): a snippet or a
-#: script that would repeat it is labelled instead of offered.
+#: The tag of a slow cell (ten seconds or more on the build machine: a benchmark,
+#: an export, a training run): a snippet or a script that would repeat it is
+#: labelled instead of offered. Tags, unlike measured times, give the same
+#: labels on every build.
 HEAVY = "heavy"
 
 

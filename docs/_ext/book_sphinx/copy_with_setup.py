@@ -10,9 +10,9 @@ sent twice; only a cell whose input the page hides has its code in a
 template of its own. A slice that cannot be offered is labelled on the page
 instead, with the reason:
 
-* it includes a cell tagged ``heavy`` (one that takes minutes, such as a
-  whole benchmark): the snippet would repeat it, so it "runs as part of the
-  chapter" and the reader is pointed at the chapter's notebook;
+* it includes a cell tagged ``heavy`` (ten seconds or more, such as a whole
+  benchmark or an export): the snippet would repeat it, so it "runs as part
+  of the chapter" and the reader is pointed at the chapter's notebook;
 * the cell needs a name that only a cell tagged ``raises-exception`` defines.
 
 Each ``##`` section also gets a link to itself as a Python script, built
@@ -65,7 +65,7 @@ def label_reason(cells: list[Cell], indices: list[int], index: int, missing: set
         )
     heavy = [i for i in indices if HEAVY in cells[i].tags and i != index]
     if heavy or HEAVY in cells[index].tags:
-        return "its setup repeats a step that takes minutes (marked heavy)"
+        return "its setup repeats a slow step (marked heavy)"
     return ""
 
 
@@ -231,7 +231,7 @@ class CopyWithSetupTransform(SphinxTransform):
             execution.get("cell_seconds"),
             [],
             config.copy_with_setup_script_seconds,
-            config.copy_with_setup_page_seconds,
+            config.copy_with_setup_script_page_seconds,
         )
         add_section_scripts(self, cells, slices, found, script_budget)
 
@@ -330,9 +330,13 @@ def write_if_changed(path: Path, text: str) -> None:
 def setup(app: Sphinx) -> dict:
     # What the reproduction tests may spend checking snippets and scripts on
     # their own (see CheckBudget); they change labels only, so no page re-reads.
-    app.add_config_value("copy_with_setup_snippet_seconds", 20.0, "html", types=[float, int])
+    # Snippets run in kernels forked with the frameworks imported, so their
+    # budget is a safety net: `heavy` tags decide what is offered. Scripts
+    # start new processes, 7-9 s of imports each, and are budgeted tightly.
+    app.add_config_value("copy_with_setup_snippet_seconds", 30.0, "html", types=[float, int])
+    app.add_config_value("copy_with_setup_page_seconds", 300.0, "html", types=[float, int])
     app.add_config_value("copy_with_setup_script_seconds", 30.0, "html", types=[float, int])
-    app.add_config_value("copy_with_setup_page_seconds", 40.0, "html", types=[float, int])
+    app.add_config_value("copy_with_setup_script_page_seconds", 40.0, "html", types=[float, int])
     # The book's package: its functions that change an argument in place tie
     # that argument to the call in every slice (see cell_slices.PackageFunctions).
     app.add_config_value("copy_with_setup_package_dir", "", "env", types=[str])
