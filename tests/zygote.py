@@ -14,17 +14,18 @@ standard streams, as a new process does.
 
 What differs is that the frameworks' import-time code ran in the zygote,
 before the first line. Seeding is not affected: the book seeds after its
-imports (``companion.reproducibility``). Three differences are known, and
+imports (``companion.reproducibility``). Two differences are known, and
 each makes a check fail, never pass, where a new kernel would print more:
 
 * TensorFlow keeps the ``sys.stderr`` it found at import, so in a kernel its
   Python log lines ("WARNING:tensorflow:...") and ``tf.print`` output from
   inside a ``tf.function`` do not reach the notebook;
 * ipykernel does not capture output written to the file descriptors while
-  ``PYTEST_CURRENT_TEST`` is set, and the kernels inherit it from pytest;
-* a kernel's stack is two frames deeper than under ``python -m
-  ipykernel_launcher``, so ``companion.debugging``'s "[N outer frames]"
-  counts two more.
+  ``PYTEST_CURRENT_TEST`` is set, and the kernels inherit it from pytest.
+
+A kernel's stack is as deep as under ``python -m ipykernel_launcher`` (the
+child starts the kernel from its third frame), so the frame counts that
+``companion.debugging`` prints are the same.
 
 So ``tests/reproduce`` runs a forked run that does not reproduce its snippet
 again in a new kernel, and the new kernel decides. What is checked in truly
@@ -94,16 +95,16 @@ def _become(request: dict, stdio: list[int]) -> None:
     os.chdir(request["cwd"])
 
 
-def _start_kernel(argv: list[str]) -> int:
+def _kernel(argv: list[str]):
+    """What ``python -m ipykernel_launcher ARGV`` calls, with ``sys`` set up as it would be."""
     sys.argv = ["ipykernel_launcher", *argv]
-    sys.path[0] = str(Path.cwd())  # as for `python -m ipykernel_launcher`
+    sys.path[0] = str(Path.cwd())
     from ipykernel import kernelapp
 
-    kernelapp.launch_new_instance(argv=argv)
-    return 0
+    return kernelapp.launch_new_instance
 
 
-def _run_script(argv: list[str]) -> int:
+def _run_script(argv: list[str]) -> None:
     """``python SCRIPT ARGS...``: the script is ``__main__``, its folder first on the path."""
     import runpy
 
@@ -111,18 +112,17 @@ def _run_script(argv: list[str]) -> int:
     sys.argv = list(argv)
     sys.path[0] = str(Path(script).resolve().parent)
     runpy.run_path(script, run_name="__main__")
-    return 0
 
 
-def _child(request: dict, stdio: list[int]) -> None:
-    """In the forked child: do what the request asks, then exit as Python would (never returns)."""
+@contextlib.contextmanager
+def _exit_as_python_would():
+    """Run the child's work, then end the process with the status ``python`` would give."""
     import atexit
     import traceback
 
+    code = 0
     try:
-        _become(request, stdio)
-        start = _start_kernel if request["kind"] == "kernel" else _run_script
-        code = start(request["argv"])
+        yield
     except SystemExit as stop:
         if stop.code is None or isinstance(stop.code, int):
             code = stop.code or 0
@@ -132,11 +132,12 @@ def _child(request: dict, stdio: list[int]) -> None:
     except BaseException:
         traceback.print_exc()
         code = 1
-    with contextlib.suppress(BaseException):
-        atexit._run_exitfuncs()
-        sys.stdout.flush()
-        sys.stderr.flush()
-    os._exit(code)
+    finally:
+        with contextlib.suppress(BaseException):
+            atexit._run_exitfuncs()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
 
 
 # --- The zygote --------------------------------------------------------------------------
@@ -178,10 +179,18 @@ def _fork(listener: socket.socket, children: dict[int, socket.socket]) -> None:
         asker.close()
         return
     pid = os.fork()
-    if pid == 0:
+    if pid == 0:  # the child never returns from here
         listener.close()
         asker.close()
-        _child(request, stdio)
+        with _exit_as_python_would():
+            _become(request, stdio)
+            if request["kind"] == "kernel":
+                # Called from this frame, the third, as ipykernel_launcher's module
+                # calls it under `python -m`: tracebacks that count the frames outside
+                # a cell (companion.debugging prints them) count the same.
+                _kernel(request["argv"])(argv=request["argv"])
+            else:
+                _run_script(request["argv"])
     for fd in stdio:
         os.close(fd)
     children[pid] = asker

@@ -72,3 +72,16 @@ def test_a_forked_kernel_starts_with_an_empty_namespace_and_shuts_down(tmp_path)
         while kernels.children() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert kernels.children() == []  # nbclient shut the kernel down
+
+
+def test_a_forked_kernels_stack_is_as_deep_as_a_new_kernels(tmp_path):
+    # companion.debugging counts the frames outside a cell in the tracebacks it prints.
+    page = nbformat.v4.new_notebook()
+    page.cells = [nbformat.v4.new_code_cell("import inspect\nlen(inspect.stack())")]
+    depth = {}
+    with Zygote(dict(os.environ), kernels=True, preload=("json",)) as kernels:
+        forked = run_cells(page, (0,), tmp_path / "forked", kernels)
+        depth["forked"] = forked.notebook.cells[0].outputs[0]["data"]["text/plain"]
+    new = run_cells(page, (0,), tmp_path / "new")
+    depth["new"] = new.notebook.cells[0].outputs[0]["data"]["text/plain"]
+    assert depth["forked"] == depth["new"], depth
