@@ -12,7 +12,11 @@ the same site. Allowed to differ, and why:
   (MyST-NB copies its stylesheet only after the pages are written);
 * search terms that no page holds any more: building into an existing folder,
   Sphinx keeps a term whose pages no longer contain it, with an empty page
-  list. Such terms find nothing, so they are dropped before comparing.
+  list. Such terms find nothing, so they are dropped before comparing;
+* images that no page shows any more: building into an existing folder,
+  Sphinx keeps the image of an output that has since changed
+  (``_images/<hash>.svg``). An image that only one build holds and that none
+  of its pages refers to is not part of the site, so it is dropped too.
 
 Used by ``tests/reproduce`` on the book and by ``tests/machinery`` on the
 fixture book (to show that a page whose rendering varies fails the check).
@@ -30,6 +34,7 @@ from bs4 import BeautifulSoup
 IGNORED_FILES = {".buildinfo", ".buildinfo.bak"}
 MASK = "[differs between builds: masked]"
 CHECKSUM = re.compile(r"\?v=[0-9a-f]{8}$")
+IMAGE_REFERENCE = re.compile(r"_images/([^\"'?#\s)]+)")
 
 
 def masked_html(path: Path) -> str:
@@ -69,10 +74,24 @@ def comparable_text(name: str, path: Path) -> str | None:
     return None
 
 
+def unused_images(files: dict[str, Path]) -> set[str]:
+    """The files under ``_images/`` that no page of the site refers to."""
+    images = {name for name in files if name.startswith("_images/")}
+    if not images:
+        return set()
+    used = set()
+    for name, path in files.items():
+        if name.endswith(".html"):
+            used.update(IMAGE_REFERENCE.findall(path.read_text(encoding="utf-8")))
+    return {name for name in images if name.removeprefix("_images/") not in used}
+
+
 def site_differences(first: Path, second: Path) -> list[str]:
     """Every difference between two built sites that is not on the allowed list."""
     a_files, b_files = site_files(first), site_files(second)
-    differences = [f"{name}: only in one build" for name in sorted(set(a_files) ^ set(b_files))]
+    only_one = set(a_files) ^ set(b_files)
+    only_one -= unused_images(a_files) | unused_images(b_files)
+    differences = [f"{name}: only in one build" for name in sorted(only_one)]
     for name in sorted(set(a_files) & set(b_files)):
         a = comparable_text(name, a_files[name])
         if a is None:
