@@ -333,7 +333,7 @@ def setup(app: Sphinx) -> dict:
     # Snippets run in kernels forked with the frameworks imported, so their
     # budget is a safety net: `heavy` tags decide what is offered. Scripts
     # start new processes, 7-9 s of imports each, and are budgeted tightly.
-    app.add_config_value("copy_with_setup_snippet_seconds", 30.0, "html", types=[float, int])
+    app.add_config_value("copy_with_setup_snippet_seconds", 45.0, "html", types=[float, int])
     app.add_config_value("copy_with_setup_page_seconds", 300.0, "html", types=[float, int])
     app.add_config_value("copy_with_setup_script_seconds", 30.0, "html", types=[float, int])
     app.add_config_value("copy_with_setup_script_page_seconds", 40.0, "html", types=[float, int])
