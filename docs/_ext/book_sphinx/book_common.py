@@ -11,6 +11,7 @@ False
 
 from __future__ import annotations
 
+import ast
 import os
 import platform
 from fnmatch import fnmatch
@@ -121,3 +122,24 @@ def machine_summary() -> str:
         f"Python {platform.python_version()} on {cpu_model()}, "
         f"{os.cpu_count() or 1} logical CPUs, {platform.system()} {platform.machine()}"
     )
+
+
+# --- A package's modules, read from its source (fingerprints, slices) ---
+
+
+def module_file(package_root: Path, module: str) -> Path | None:
+    """Map ``package.a.b`` to its source file under ``package_root`` (the package's dir)."""
+    parts = module.split(".")[1:]
+    base = package_root.joinpath(*parts)
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def absolute_module(node: ast.ImportFrom, package_of_file: str) -> str:
+    """The module an import names (``from .a import x`` in ``package_of_file``: ``package.a``)."""
+    if not node.level:
+        return node.module or ""
+    base = package_of_file.rsplit(".", node.level - 1)[0] if node.level > 1 else package_of_file
+    return f"{base}.{node.module}" if node.module else base

@@ -53,6 +53,8 @@ import builtins
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from book_sphinx.book_common import absolute_module, module_file
+
 BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "display", "get_ipython"}
 #: Tags of cells that no other cell's slice may include.
 STOPS_PART_WAY = "raises-exception"
@@ -407,14 +409,12 @@ class PackageFunctions:
         return changed
 
     def _module_tree(self, module: str) -> tuple[ast.Module, str] | None:
-        base = self.root.joinpath(*module.split(".")[1:])
-        for path in (base.with_suffix(".py"), base / "__init__.py"):
-            if path.is_file():
-                package_of_file = (
-                    module if path.name == "__init__.py" else module.rpartition(".")[0]
-                )
-                return ast.parse(path.read_text(encoding="utf-8")), package_of_file
-        return None
+        path = module_file(self.root, module)
+        if path is None:
+            return None
+        # A relative import counts from the package: the module itself for an __init__.
+        package_of_file = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        return ast.parse(path.read_text(encoding="utf-8")), package_of_file
 
     def _analyse(self, module: str, name: str) -> tuple[tuple[int | None, str], ...]:
         found = self._module_tree(module)
@@ -459,11 +459,7 @@ def top_level_origins(tree: ast.Module, module: str, package_of_file: str) -> di
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             origins[node.name] = f"{module}.{node.name}"
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                anchor = package_of_file.rsplit(".", node.level - 1)[0]
-                origin = f"{anchor}.{node.module}" if node.module else anchor
-            else:
-                origin = node.module or ""
+            origin = absolute_module(node, package_of_file)
             for alias in node.names:
                 origins[alias.asname or alias.name] = f"{origin}.{alias.name}"
     return origins

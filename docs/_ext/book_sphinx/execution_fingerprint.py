@@ -43,22 +43,17 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError
 
-from book_sphinx.book_common import FINGERPRINT_MARKER, is_text_notebook
+from book_sphinx.book_common import (
+    FINGERPRINT_MARKER,
+    absolute_module,
+    is_text_notebook,
+    module_file,
+)
 
 
 def import_pattern(package: str) -> re.Pattern:
     """Import statements of ``package`` or its modules in a page's source."""
     return re.compile(rf"^\s*(?:from|import)\s+({package}(?:\.\w+)*)\b", re.MULTILINE)
-
-
-def module_file(package_root: Path, module: str) -> Path | None:
-    """Map ``package.a.b`` to its source file under ``package_root`` (the package's dir)."""
-    parts = module.split(".")[1:]
-    base = package_root.joinpath(*parts)
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def module_of(path: Path, package: str) -> str:
@@ -68,13 +63,6 @@ def module_of(path: Path, package: str) -> str:
     if parts[-1] == "__init__":
         parts = parts[:-1]
     return ".".join(parts)
-
-
-def absolute_module(node: ast.ImportFrom, package_of_file: str) -> str:
-    if not node.level:
-        return node.module or ""
-    base = package_of_file.rsplit(".", node.level - 1)[0] if node.level > 1 else package_of_file
-    return f"{base}.{node.module}" if node.module else base
 
 
 def imported_modules(path: Path, package: str) -> set[str]:
