@@ -14,24 +14,33 @@ standard streams, as a new process does.
 
 What differs is that the frameworks' import-time code ran in the zygote,
 before the first line. Seeding is not affected: the book seeds after its
-imports (``companion.reproducibility``). Two differences are known, and
-each makes a check fail, never pass, where a new kernel would print more:
+imports (``companion.reproducibility``). Two differences showed in the
+book's outputs, and the child undoes them:
 
-* TensorFlow keeps the ``sys.stderr`` it found at import, so in a kernel its
-  Python log lines ("WARNING:tensorflow:...") and ``tf.print`` output from
-  inside a ``tf.function`` do not reach the notebook;
-* ipykernel does not capture output written to the file descriptors while
-  ``PYTEST_CURRENT_TEST`` is set, and the kernels inherit it from pytest.
+* imported inside a kernel, TensorFlow sends its Python log lines
+  ("WARNING:tensorflow:...") and ``tf.print`` to the cell's stdout; imported
+  in the zygote, it had chosen the process's stderr. The child redoes that
+  choice once the kernel has its streams
+  (``_tensorflow_as_if_imported_in_a_kernel``);
+* a kernel's stack would be two frames deeper than under ``python -m
+  ipykernel_launcher`` (``companion.debugging`` prints frame counts), so the
+  child starts the kernel from its third frame, as that module does.
 
-A kernel's stack is as deep as under ``python -m ipykernel_launcher`` (the
-child starts the kernel from its third frame), so the frame counts that
-``companion.debugging`` prints are the same.
+``tests/machinery/test_zygote.py`` compares a forked kernel with a new one
+on both. One difference remains. A chapter's first cell
+(``companion.quiet.quiet_tensorflow_logs``) also lowers TensorFlow's Python
+logger to errors when TensorFlow has loaded already, as in a forked kernel it
+always has; a new kernel shows the WARNING and INFO lines that follow (two
+snippets of the dynamic-models chapter print such lines). And one difference
+is not the zygote's: ipykernel does not capture output written straight to
+the file descriptors while ``PYTEST_CURRENT_TEST`` is set, which kernels
+started under pytest inherit, new or forked.
 
-So ``tests/reproduce`` runs a forked run that does not reproduce its snippet
-again in a new kernel, and the new kernel decides. What is checked in truly
-new processes as well: every page's re-run and every section script
-(``tests/reproduce``), and every example command the book shows
-(``tests/examples/test_shown_commands.py``).
+Should another difference turn up, ``tests/reproduce`` runs a forked run that
+does not reproduce its snippet again in a new kernel, and the new kernel
+decides. What is checked in truly new processes as well: every page's
+re-run and every section script (``tests/reproduce``), and every example
+command the book shows (``tests/examples/test_shown_commands.py``).
 
 :class:`Zygote` starts the server (``python zygote.py serve SOCKET MODULES KERNELS``).
 :meth:`Zygote.run` runs a script in a child and returns a
@@ -101,7 +110,39 @@ def _kernel(argv: list[str]):
     sys.path[0] = str(Path.cwd())
     from ipykernel import kernelapp
 
+    initialize = kernelapp.IPKernelApp.initialize
+
+    def initialize_as_if_imported_here(app, argv=None):
+        initialize(app, argv)
+        _tensorflow_as_if_imported_in_a_kernel()
+
+    kernelapp.IPKernelApp.initialize = initialize_as_if_imported_here
     return kernelapp.launch_new_instance
+
+
+def _tensorflow_as_if_imported_in_a_kernel() -> None:
+    """Redo what importing TensorFlow does differently inside an IPython kernel.
+
+    The zygote imported it outside one. There, TensorFlow's log handler took the
+    ``sys.stderr`` of the time, and ``tf.print`` writes to the process's stderr.
+    Imported in a kernel (``get_ipython`` and ``sys.ps1`` exist), the handler
+    takes ``sys.stdout`` at level INFO, and ``tf.print`` goes through Python's
+    ``sys.stdout``: both land in the cell's stdout. Called once the kernel has
+    its streams and shell.
+    """
+    if "tensorflow" not in sys.modules:
+        return
+    import logging
+
+    from tensorflow.python.ops import logging_ops
+    from tensorflow.python.platform import tf_logging
+
+    logging_ops.enable_interactive_logging()
+    logger = tf_logging.get_logger()
+    handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
+    if handlers and handlers[0].stream is sys.__stderr__:  # configured by TensorFlow itself
+        logger.setLevel(tf_logging.INFO)
+        handlers[0].setStream(sys.stdout)
 
 
 def _run_script(argv: list[str]) -> None:

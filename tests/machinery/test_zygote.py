@@ -12,7 +12,7 @@ import time
 
 import nbformat
 import pytest
-from book_reproduction import run_cells
+from book_reproduction import comparable, fresh_kernel_environment, run_cells
 from zygote import Zygote
 
 PROBE = """\
@@ -85,3 +85,26 @@ def test_a_forked_kernels_stack_is_as_deep_as_a_new_kernels(tmp_path):
     new = run_cells(page, (0,), tmp_path / "new")
     depth["new"] = new.notebook.cells[0].outputs[0]["data"]["text/plain"]
     assert depth["forked"] == depth["new"], depth
+
+
+def test_tensorflows_log_lines_and_tf_print_reach_a_forked_kernels_stdout(tmp_path):
+    # TensorFlow picks its output streams when imported: in a kernel, the cell's stdout.
+    page = nbformat.v4.new_notebook()
+    page.cells = [
+        nbformat.v4.new_code_cell(
+            "import tensorflow as tf\n"
+            "tf.get_logger().warning('from the logger')\n"
+            "@tf.function\n"
+            "def show(x):\n"
+            "    tf.print('from a graph', x)\n"
+            "show(tf.constant(1))\n"
+            "print('done')"
+        )
+    ]
+    environment = fresh_kernel_environment(tmp_path)
+    with Zygote(environment, kernels=True, preload=("tensorflow",)) as kernels:
+        forked = run_cells(page, (0,), tmp_path / "forked", kernels)
+    new = run_cells(page, (0,), tmp_path / "new")
+    expected = "WARNING:tensorflow:from the logger\nfrom a graph 1\ndone\n"
+    assert comparable(new.notebook.cells[0].outputs) == [{"stream": "stdout", "text": expected}]
+    assert comparable(forked.notebook.cells[0].outputs) == comparable(new.notebook.cells[0].outputs)
