@@ -35,12 +35,12 @@ import numpy as np
 from companion.recurrent import set_tf_variables
 from companion.reproducibility import seeded_torch
 from companion.validation import (
+    Sizes,
     check_instance,
     check_keys,
     check_number,
     check_rank,
     check_shapes,
-    check_sizes,
 )
 
 WEIGHT_NAMES = (
@@ -54,7 +54,7 @@ WEIGHT_NAMES = (
 
 
 @dataclass(frozen=True)
-class EarlyExitConfig:
+class EarlyExitConfig(Sizes):
     """Sizes of the early-exit classifier and its confidence threshold."""
 
     features: int = 4
@@ -64,7 +64,7 @@ class EarlyExitConfig:
     threshold: float = 0.9
 
     def __post_init__(self):
-        check_sizes(self, ("features", "hidden", "classes", "blocks"))
+        super().__post_init__()
         check_number("threshold", self.threshold)
         if not 0.0 < self.threshold <= 1.0:
             raise ValueError(

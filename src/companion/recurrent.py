@@ -41,12 +41,12 @@ import numpy as np
 
 from companion.reproducibility import seeded_torch
 from companion.validation import (
+    Sizes,
     check_instance,
     check_int,
     check_keys,
     check_rank,
     check_shapes,
-    check_sizes,
 )
 
 WEIGHT_NAMES = (
@@ -59,15 +59,12 @@ WEIGHT_NAMES = (
 
 
 @dataclass(frozen=True)
-class RNNConfig:
+class RNNConfig(Sizes):
     """Sizes of the recurrent classifier."""
 
     features: int = 3
     hidden: int = 8
     classes: int = 2
-
-    def __post_init__(self):
-        check_sizes(self, ("features", "hidden", "classes"))
 
 
 def _shape(item) -> tuple:

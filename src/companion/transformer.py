@@ -30,14 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from companion.reproducibility import seeded_torch
-from companion.validation import check_instance, check_int, check_sizes
+from companion.validation import Sizes, check_instance, check_int
 
 #: Layer-norm epsilon used by both frameworks (PyTorch's default; Keras's is 1e-3).
 LAYER_NORM_EPSILON = 1e-5
 
 
 @dataclass(frozen=True)
-class TransformerConfig:
+class TransformerConfig(Sizes):
     """Sizes of the encoder classifier."""
 
     sequence_length: int = 32
@@ -47,16 +47,7 @@ class TransformerConfig:
     num_classes: int = 10
 
     def __post_init__(self):
-        check_sizes(
-            self,
-            (
-                "sequence_length",
-                "model_dim",
-                "num_heads",
-                "feed_forward_dim",
-                "num_classes",
-            ),
-        )
+        super().__post_init__()
         if self.model_dim % self.num_heads:
             raise ValueError(
                 f"model_dim ({self.model_dim}) must be divisible by num_heads ({self.num_heads})"

@@ -30,6 +30,7 @@ ValueError: test_fraction must be between 0 and 1 (exclusive), got 1.5
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from collections.abc import Callable, Iterable
 from os import PathLike
@@ -193,6 +194,33 @@ def check_sizes(config, names: Iterable[str]) -> None:
     """
     for name in names:
         check_int(name, getattr(config, name), minimum=1)
+
+
+class Sizes:
+    """Base of the frozen dataclass configurations whose ``int`` fields are all sizes.
+
+    Each such field must be a positive int; fields of other types are the
+    subclass's to check (it calls ``super().__post_init__()`` first).
+
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class Layer(Sizes):
+    ...     width: int = 4
+    ...     scale: float = 0.5
+    >>> Layer(width=0)
+    Traceback (most recent call last):
+        ...
+    ValueError: width must be at least 1, got 0
+    >>> Layer(width=2.0)
+    Traceback (most recent call last):
+        ...
+    TypeError: width must be an int, got float
+    """
+
+    def __post_init__(self):
+        sizes = [
+            f.name for f in dataclasses.fields(self) if f.type in (int, "int")
+        ]
+        check_sizes(self, sizes)
 
 
 def check_keys(name: str, mapping, keys: Iterable[str]) -> dict:

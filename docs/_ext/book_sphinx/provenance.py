@@ -21,14 +21,13 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
-from sphinx.transforms import SphinxTransform
 
 from book_sphinx.book_common import (
     PRIORITY_VERSION_STAMP,
-    is_executed_page_matching,
     machine_summary,
     package_versions,
 )
+from book_sphinx.page_transforms import ExecutedPageTransform, insert_under_title
 
 
 def headline_versions(config: Config) -> dict[str, str]:
@@ -86,19 +85,13 @@ def stamp(config: Config, execution: dict) -> nodes.container:
     return box
 
 
-class VersionStampTransform(SphinxTransform):
+class VersionStampTransform(ExecutedPageTransform):
     default_priority = PRIORITY_VERSION_STAMP
+    patterns_option = "provenance_stamp_patterns"
 
-    def apply(self, **kwargs) -> None:
-        docname = self.env.docname
-        if not is_executed_page_matching(self.env, docname, self.config.provenance_stamp_patterns):
-            return
-        section = self.document.next_node(nodes.section)
-        if section is None:
-            return
+    def apply_to_page(self, docname: str) -> None:
         execution = getattr(self.env, "book_execution", {}).get(docname, {})
-        title = section.next_node(nodes.title)
-        section.insert(section.index(title) + 1, stamp(self.config, execution))
+        insert_under_title(self.document, stamp(self.config, execution))
 
 
 def git_commit(directory: Path) -> str:

@@ -30,7 +30,6 @@ from docutils import nodes
 from jupyter_cache import get_cache
 from myst_nb.sphinx_ import NbMetadataCollector
 from sphinx.application import Sphinx
-from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx_design.shared import create_component
 
@@ -38,8 +37,8 @@ from book_sphinx.book_common import (
     FINGERPRINT_MARKER,
     PRIORITY_LAUNCH_NOTE,
     WARNING_TYPE,
-    is_executed_page_matching,
 )
+from book_sphinx.page_transforms import ExecutedPageTransform, insert_under_title
 from book_sphinx.stream_merging import merge_streams
 
 LOGGER = logging.getLogger(__name__)
@@ -146,29 +145,24 @@ def launch_note(notebook_name: str, source_path: str) -> nodes.Element:
     return box
 
 
-class LaunchNoteTransform(SphinxTransform):
+class LaunchNoteTransform(ExecutedPageTransform):
     """Put the launch-locally note under the version stamp of every executed chapter."""
 
     default_priority = PRIORITY_LAUNCH_NOTE
+    patterns_option = "launch_note_patterns"
 
-    def apply(self, **kwargs) -> None:
-        docname = self.env.docname
-        if not is_executed_page_matching(self.env, docname, self.config.launch_note_patterns):
-            return
+    def apply_to_page(self, docname: str) -> None:
+        source = self.env.doc2path(docname)
+        source_path = Path(source).relative_to(Path(self.env.srcdir).parent).as_posix()
+        note = launch_note(f"{Path(docname).name}.ipynb", source_path)
         stamp = next(
             (n for n in self.document.findall(nodes.container) if "version-stamp" in n["classes"]),
             None,
         )
-        source = self.env.doc2path(docname)
-        source_path = Path(source).relative_to(Path(self.env.srcdir).parent).as_posix()
-        note = launch_note(f"{Path(docname).name}.ipynb", source_path)
-        if stamp is not None:
+        if stamp is None:
+            insert_under_title(self.document, note)
+        else:
             stamp.parent.insert(stamp.parent.index(stamp) + 1, note)
-            return
-        section = self.document.next_node(nodes.section)
-        if section is not None:
-            title = section.next_node(nodes.title)
-            section.insert(section.index(title) + 1, note)
 
 
 def setup(app: Sphinx) -> dict:
