@@ -8,7 +8,6 @@ import pytest
 from example_scripts import (
     EXAMPLES,
     assert_cannot_create_output,
-    assert_usage_error,
     run_example,
     unwritable_directory,
 )
@@ -92,42 +91,6 @@ def test_the_failing_route_reports_its_error_in_one_line(tmp_path):
         .splitlines()[-1]
         .startswith("error: export along tf2onnx-from-keras failed: KeyError: 'keras_tensor")
     )
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        ([], "the following arguments are required: --framework, --format, --out"),
-        (
-            ["--framework", "pytorch", "--format", "tflite", "--out", "x"],
-            "--format tflite is not a pytorch route; choose one of: torchscript-trace,",
-        ),
-        (
-            ["--framework", "tensorflow", "--format", "aoti", "--out", "x"],
-            "--format aoti is not a tensorflow route; choose one of: saved-model,",
-        ),
-        (["--framework", "jax", "--format", "onnx", "--out", "x"], "invalid choice: 'jax'"),
-        (
-            ["--framework", "pytorch", "--format", "pickle", "--out", "x"],
-            "invalid choice: 'pickle'",
-        ),
-        (["--framework", "pytorch", "--format", "onnx"], "required: --out"),
-        (
-            ["--framework", "pytorch", "--format", "onnx", "--out", "x", "--epochs", "-1"],
-            "--epochs must be 0 or more, got -1",
-        ),
-        (
-            ["--framework", "pytorch", "--format", "onnx", "--out", "x", "--epochs", "two"],
-            "invalid int value: 'two'",
-        ),
-        (
-            ["--framework", "pytorch", "--format", "onnx", "--out", "x", "--repeats", "0"],
-            "--repeats: must be at least 1, got 0",
-        ),
-    ],
-)
-def test_bad_arguments_exit_2_with_one_message(args, message):
-    assert_usage_error(run(*args), message)
 
 
 def test_an_unwritable_output_directory_is_one_line(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from example_scripts import assert_usage_error, run_example
+from example_scripts import run_example
 
 from companion.processes import last_line
 
@@ -66,25 +66,6 @@ def test_an_unsupported_layer_is_named_in_one_line(tmp_path):
         "error: UnsupportedLayerError: cannot convert Upsample at '1': "
         "no Keras translation for this module"
     )
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["model.onnx", "model.keras"], "expected a .keras file"),
-        (["a.keras", "b.keras"], "one .keras and one .pt/.pth file"),
-        (["missing.keras", "out.pt"], "source file missing.keras does not exist"),
-        (["model.pt", "model.keras"], "give --input-shape or --example"),
-        (["m.keras", "m.pt", "--input-shape", "8,x"], "expected sizes separated by commas"),
-        (["m.keras", "m.pt", "--rtol", "0"], "must be a positive number"),
-        (["m.keras", "m.pt", "--make-demo", "resnet"], "invalid choice: 'resnet'"),
-        (["m.keras", "m.pt", "--example", "x.npy"], "example file x.npy does not exist"),
-    ],
-)
-def test_bad_arguments_fail_in_one_line(args, message, tmp_path):
-    if args[0] in ("model.pt", "m.keras"):
-        (tmp_path / args[0]).write_bytes(b"")
-    assert_usage_error(run(*args, cwd=tmp_path), message)
 
 
 def test_an_existing_destination_needs_force(tmp_path):

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from example_scripts import assert_usage_error
 from example_scripts import run_example as run
 
 
@@ -18,22 +17,6 @@ def test_two_processes_match_one(framework):
     assert match, last
     assert float(match.group(1)) < 1e-6
     assert "2 processes:" in result.stdout
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--framework", "jax"], "invalid choice: 'jax'"),
-        (["--framework", "pytorch", "--processes", "1"], "--processes must be between 2 and 8"),
-        (["--framework", "pytorch", "--processes", "3"], "must be a multiple of --processes"),
-        (["--framework", "pytorch", "--steps", "0"], "must be at least 1, got 0"),
-        (["--framework", "pytorch", "--learning-rate", "-1"], "--learning-rate must be a positive"),
-        (["--framework", "pytorch", "--timeout", "nan"], "--timeout must be a positive"),
-        (["--processes", "2"], "the following arguments are required: --framework"),
-    ],
-)
-def test_bad_arguments_are_one_line_errors(args, message):
-    assert_usage_error(run("train_distributed.py", *args), message)
 
 
 def test_a_run_past_its_deadline_fails_in_one_line():
