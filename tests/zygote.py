@@ -37,10 +37,11 @@ the file descriptors while ``PYTEST_CURRENT_TEST`` is set, which kernels
 started under pytest inherit, new or forked.
 
 Should another difference turn up, ``tests/reproduce`` runs a forked run that
-does not reproduce its snippet again in a new kernel, and the new kernel
-decides. What is checked in truly new processes as well: every page's
-re-run and every section script (``tests/reproduce``), and every example
-command the book shows (``tests/examples/test_shown_commands.py``).
+does not reproduce its snippet again in a new kernel, and a forked section
+script that fails again in a new ``python``: the new process decides. What is
+checked in truly new processes as well: every page's re-run
+(``tests/reproduce``) and every example command the book shows
+(``tests/examples/test_shown_commands.py``).
 
 :class:`Zygote` starts the server (``python zygote.py serve SOCKET MODULES KERNELS``).
 :meth:`Zygote.run` runs a script in a child and returns a

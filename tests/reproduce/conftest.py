@@ -15,7 +15,13 @@ workers (one per CPU), longest jobs first:
   does not reproduce one of its snippets is run again in a new kernel, which
   decides: a forked kernel misses some of TensorFlow's output (see
   ``tests/zygote.py``), so it can fail where a new kernel passes;
-* each section script, with ``python`` in a fresh process.
+* each section script, as ``python script.py`` in an empty folder. Scripts too
+  are forked, from a second zygote that imported the frameworks with
+  matplotlib's file backend (``MPLBACKEND=agg``); a script that fails forked
+  is run again in a new ``python`` process, which decides. A script is
+  checked for running through, not for its output, so the one difference a
+  forked run has (the frameworks' import-time log settings) cannot pass a
+  script that a new process fails.
 
 Seconds per page go to ``test-artifacts/reproduce-runs.json``.
 """
@@ -59,13 +65,24 @@ class Reproduction:
     scripts: dict[tuple[str, str], subprocess.CompletedProcess] = field(default_factory=dict)
 
 
-def run_script(html_dir: Path, name: str, workdir: Path) -> subprocess.CompletedProcess:
+def script_environment(workdir: Path) -> dict[str, str]:
+    return {**fresh_kernel_environment(workdir), "MPLBACKEND": "agg"}
+
+
+def run_script(
+    html_dir: Path, name: str, workdir: Path, scripts: Zygote | None = None
+) -> subprocess.CompletedProcess:
+    """``python NAME`` in ``workdir``: forked from ``scripts``, or a new process without it."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / name).write_bytes((html_dir / "_scripts" / name).read_bytes())
+    if scripts is not None:
+        return scripts.run(
+            [name], cwd=workdir, env=script_environment(workdir), timeout=SCRIPT_TIMEOUT
+        )
     return subprocess.run(
         [sys.executable, name],
         cwd=workdir,
-        env={**fresh_kernel_environment(workdir), "MPLBACKEND": "agg"},
+        env=script_environment(workdir),
         capture_output=True,
         text=True,
         timeout=SCRIPT_TIMEOUT,
@@ -73,7 +90,9 @@ def run_script(html_dir: Path, name: str, workdir: Path) -> subprocess.Completed
     )
 
 
-def planned_jobs(html_dir: Path, root: Path, pages: list[str], kernels: Zygote) -> list[Job]:
+def planned_jobs(
+    html_dir: Path, root: Path, pages: list[str], kernels: Zygote, scripts: Zygote
+) -> list[Job]:
     records = execution_records(html_dir)
     jobs = []
     for page in pages:
@@ -107,7 +126,7 @@ def planned_jobs(html_dir: Path, root: Path, pages: list[str], kernels: Zygote) 
             jobs.append(
                 Job(
                     ("script", page, script["file"]),
-                    lambda n=script["file"], d=workdir: run_script(html_dir, n, d),
+                    lambda n=script["file"], d=workdir: run_script(html_dir, n, d, scripts),
                     False,
                     estimate * len(script["cells"]) / max(len(order), 1),
                 )
@@ -115,10 +134,14 @@ def planned_jobs(html_dir: Path, root: Path, pages: list[str], kernels: Zygote) 
     return jobs
 
 
-def retry_in_new_kernels(
+def retry_in_new_processes(
     html_dir: Path, root: Path, result: Reproduction, seconds: dict[str, dict]
 ) -> None:
-    """Run again, each in a new kernel, the forked runs that did not reproduce a snippet."""
+    """Run again in new processes the forked runs that failed.
+
+    A run of cells that did not reproduce one of its snippets goes to a new
+    kernel; a script that did not run through, to a new ``python``.
+    """
     jobs = []
     for number, ((page, cells), run) in enumerate(sorted(result.cell_runs.items())):
         notebook = published_notebook(html_dir, page)
@@ -136,11 +159,20 @@ def retry_in_new_kernels(
                     lambda nb=notebook, c=cells, d=workdir: run_cells(nb, c, d),
                 )
             )
+    for (page, name), process in sorted(result.scripts.items()):
+        if process.returncode != 0:
+            workdir = root / f"{page.replace('/', '-')}-new-process-{name}"
+            jobs.append(
+                Job(("script", page, name), lambda n=name, d=workdir: run_script(html_dir, n, d))
+            )
     for outcome in run_jobs(jobs, os.cpu_count() or 1):
-        _, page, cells = outcome.name
-        result.cell_runs[page, cells] = outcome.value
-        record = count_run(seconds, page, "cells-new-kernel", outcome.seconds)
-        record["retried_in_new_kernels"] = record.get("retried_in_new_kernels", 0) + 1
+        kind, page, what = outcome.name
+        if kind == "cells":
+            result.cell_runs[page, what] = outcome.value
+        else:
+            result.scripts[page, what] = outcome.value
+        record = count_run(seconds, page, f"{kind}-new-process", outcome.seconds)
+        record["retried_in_new_processes"] = record.get("retried_in_new_processes", 0) + 1
 
 
 def count_run(seconds: dict[str, dict], page: str, kind: str, run_seconds: float) -> dict:
@@ -159,8 +191,11 @@ def count_run(seconds: dict[str, dict], page: str, kind: str, run_seconds: float
 def reproduction(built_html, tmp_path_factory) -> Reproduction:
     """Run every page, snippet and script of the selected pages once."""
     root = tmp_path_factory.mktemp("reproduction")
-    with Zygote(fresh_kernel_environment(root / "zygote"), kernels=True) as kernels:
-        jobs = planned_jobs(built_html, root, selected_pages(), kernels)
+    with (
+        Zygote(fresh_kernel_environment(root / "zygote"), kernels=True) as kernels,
+        Zygote(script_environment(root / "script-zygote"), kernels=False) as scripts,
+    ):
+        jobs = planned_jobs(built_html, root, selected_pages(), kernels, scripts)
         outcomes = run_jobs(jobs, os.cpu_count() or 1)
     result = Reproduction()
     seconds: dict[str, dict] = {}
@@ -175,7 +210,7 @@ def reproduction(built_html, tmp_path_factory) -> Reproduction:
             result.cell_runs[page, rest[0]] = outcome.value
         else:
             result.scripts[page, rest[0]] = outcome.value
-    retry_in_new_kernels(built_html, root, result, seconds)
+    retry_in_new_processes(built_html, root, result, seconds)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "reproduce-runs.json").write_text(json.dumps(seconds, indent=1, sort_keys=True))
     return result

@@ -7,8 +7,9 @@ notebook would, and the output of its last cell is compared with the page
 (timing cells aside; a cell tagged raises-exception must raise). Snippets
 that are prefixes of one another share a run; snippets made of the first
 cells of the page, in order, are verified by the page's own re-run (see
-``conftest.py``). Each section's script runs with ``python`` in a fresh
-process and must run through. What the build's check budget does not cover
+``conftest.py``). Each section's script runs as ``python script.py`` in an
+empty folder and must run through (forked, and in a new process if it fails
+forked; see ``conftest.py``). What the build's check budget does not cover
 (``CheckBudget`` in ``docs/_ext/book_sphinx/copy_with_setup.py``) is labelled on the page
 instead; ``test-artifacts/snippets.json`` counts, per page, what was verified
 and what was labelled, with the reasons.
