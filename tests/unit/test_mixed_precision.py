@@ -69,7 +69,9 @@ def test_float16_underflows_and_loss_scaling_fixes_it(setup):
         assert fp16.weights_changed == 0
         assert scaled.zero_fraction < 0.5
         assert scaled.relative_error < 0.1
-        assert bf16.zero_fraction == fp32.zero_fraction
+        # bfloat16 keeps float32's range: about as many zeros (0.3319 against
+        # 0.3316 on an AMD EPYC with AVX2, equal on the machines before it).
+        assert bf16.zero_fraction == pytest.approx(fp32.zero_fraction, abs=0.01)
     assert loss_scaling.keras_compile_optimizer(weights) == "LossScaleOptimizer"
 
 

@@ -36,7 +36,9 @@ def test_the_naive_port_misses_silently_and_the_fix_agrees(measure):
 
 def test_stride_two_same_padding_agrees_on_odd_sizes_and_pytorch_refuses_it():
     odd = layers.same_padding_stride_two(size=9)
-    assert odd.naive == 0  # TensorFlow pads (1, 1) there, as padding=1 does
+    # TensorFlow pads (1, 1) there, as padding=1 does: the same sums, though
+    # not always in the same order (1.1e-07 on an AMD EPYC with AVX2, 0 elsewhere).
+    assert odd.naive <= 1e-6
     refusal = odd.details["PyTorch padding='same' with stride 2"]
     assert refusal.startswith("RuntimeError")
     assert "strided" in refusal
