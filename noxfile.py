@@ -92,8 +92,8 @@ def book_environment(session: nox.Session) -> None:
     if stamp.exists() and stamp.read_text() == key:
         session.log("environment .nox/book is up to date with pyproject.toml and the lock")
     else:
-        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-        pip += ["--no-compile"]
+        pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
+        pip += ["-q", "--no-compile"]
         session.run(*pip, "-c", str(LOCK), "pip", external=True)
         session.run(
             *pip,
