@@ -19,20 +19,25 @@ SCRIPT = EXAMPLES / "export_model.py"
 # trained (the shown commands, in test_shown_commands.py, train before export).
 QUICK = ["--epochs", "0", "--repeats", "2"]
 
+# What each working route's artifact is reloaded with, in a fresh process.
+LOADED_WITH = {
+    "pytorch": {
+        "torch": ("torchscript-trace", "torchscript-script", "torch-export", "aoti"),
+        "onnxruntime": ("onnx",),
+        "torch, executorch": ("executorch",),
+    },
+    "tensorflow": {
+        "tensorflow": ("saved-model",),
+        "ai_edge_litert": ("tflite", "tflite-dynamic-range", "keras-litert"),
+        "onnxruntime": ("onnx", "tf2onnx-from-function"),
+        "openvino": ("openvino",),
+    },
+}
 WORKING_ROUTES = [
-    ("pytorch", "torchscript-trace", "torch"),
-    ("pytorch", "torchscript-script", "torch"),
-    ("pytorch", "torch-export", "torch"),
-    ("pytorch", "aoti", "torch"),
-    ("pytorch", "onnx", "onnxruntime"),
-    ("pytorch", "executorch", "torch, executorch"),
-    ("tensorflow", "saved-model", "tensorflow"),
-    ("tensorflow", "tflite", "ai_edge_litert"),
-    ("tensorflow", "tflite-dynamic-range", "ai_edge_litert"),
-    ("tensorflow", "onnx", "onnxruntime"),
-    ("tensorflow", "tf2onnx-from-function", "onnxruntime"),
-    ("tensorflow", "keras-litert", "ai_edge_litert"),
-    ("tensorflow", "openvino", "openvino"),
+    (framework, route, runtime)
+    for framework, runtimes in LOADED_WITH.items()
+    for runtime, routes in runtimes.items()
+    for route in routes
 ]
 
 

@@ -70,6 +70,22 @@ class Route:
         check_choice("framework", self.framework, FRAMEWORKS)
 
 
+def routes_by_name(*routes: Route) -> dict[str, Route]:
+    """A framework's table of routes, keyed by name, in the order given.
+
+    >>> table = routes_by_name(Route(name="a", framework="pytorch", exporter="e",
+    ...     runner_format="f", artifact="x", runtime="r"))
+    >>> list(table)
+    ['a']
+    """
+    table = {route.name: route for route in routes}
+    if len(table) != len(routes):
+        raise ValueError(
+            f"route names must be unique, got {[r.name for r in routes]}"
+        )
+    return table
+
+
 @dataclass
 class ExportRecord:
     """What happened when one route exported a model."""
