@@ -42,7 +42,7 @@ from companion.training import (
     train_torch,
 )
 from companion.weight_porting import (
-    port_torch_to_keras,
+    port_weights,
     save_keras_weights,
     save_torch_weights,
 )
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         model = build_keras_cnn(seed=args.seed)
         if args.init == PYTORCH:
-            port_torch_to_keras(build_torch_cnn(seed=args.seed), model)
+            port_weights(build_torch_cnn(seed=args.seed), model)
         history = train_keras(model, split, config, progress=print_progress)
         test_loss, test_accuracy = evaluate_keras(model, split.x_test, split.y_test)
         weights_path = save_keras_weights(model, args.out / "weights-tensorflow.safetensors")

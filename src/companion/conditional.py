@@ -36,9 +36,9 @@ from companion.recurrent import set_tf_variables
 from companion.reproducibility import seeded_torch
 from companion.validation import (
     Sizes,
+    check_fraction,
     check_instance,
     check_keys,
-    check_number,
     check_rank,
     check_shapes,
 )
@@ -65,11 +65,7 @@ class EarlyExitConfig(Sizes):
 
     def __post_init__(self):
         super().__post_init__()
-        check_number("threshold", self.threshold)
-        if not 0.0 < self.threshold <= 1.0:
-            raise ValueError(
-                f"threshold must be in (0, 1], got {self.threshold}"
-            )
+        check_fraction("threshold", self.threshold, allow_one=True)
 
 
 def check_batch(batch, features: int) -> None:

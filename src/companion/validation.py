@@ -292,11 +292,24 @@ def check_number(name: str, value, *, positive: bool = False) -> float:
     return float(value)
 
 
-def check_fraction(name: str, value) -> float:
-    """Return ``value`` as a float if it is a number strictly between 0 and 1."""
+def check_fraction(name: str, value, *, allow_one: bool = False) -> float:
+    """Return ``value`` as a float if it is a number between 0 and 1.
+
+    0 is never allowed; 1 only with ``allow_one`` (a confidence threshold of 1
+    means "never stop early").
+
+    >>> check_fraction("threshold", 1, allow_one=True)
+    1.0
+    >>> check_fraction("threshold", 0, allow_one=True)
+    Traceback (most recent call last):
+        ...
+    ValueError: threshold must be in (0, 1], got 0
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not 0 < value < 1:
+    if allow_one and not 0 < value <= 1:
+        raise ValueError(f"{name} must be in (0, 1], got {value}")
+    if not allow_one and not 0 < value < 1:
         raise ValueError(
             f"{name} must be between 0 and 1 (exclusive), got {value}"
         )

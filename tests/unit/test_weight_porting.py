@@ -21,8 +21,7 @@ from companion.weight_porting import (
     load_weights,
     max_abs_differences,
     parameter_names,
-    port_keras_to_torch,
-    port_torch_to_keras,
+    port_weights,
     read_layout,
     save_keras_weights,
     save_torch_weights,
@@ -78,7 +77,7 @@ def test_array_conversion_round_trips_exactly():
 def test_torch_to_keras_gives_equal_logits_and_gradients(split):
     torch_model = scaled_torch_cnn(seed=1, scale=3.0)
     keras_model = build_keras_cnn(seed=1)
-    port_torch_to_keras(torch_model, keras_model)
+    port_weights(torch_model, keras_model)
     logit_gap = np.abs(
         torch_logits(torch_model, split.x_test) - keras_logits(keras_model, split.x_test)
     ).max()
@@ -94,7 +93,7 @@ def test_torch_to_keras_gives_equal_logits_and_gradients(split):
 def test_keras_to_torch_gives_equal_logits(split):
     keras_model = build_keras_cnn(seed=4)
     torch_model = build_torch_cnn(seed=9)
-    port_keras_to_torch(keras_model, torch_model)
+    port_weights(keras_model, torch_model)
     gap = np.abs(torch_logits(torch_model, split.x_val) - keras_logits(keras_model, split.x_val))
     assert gap.max() <= TOLERANCE
 
@@ -102,7 +101,7 @@ def test_keras_to_torch_gives_equal_logits(split):
 def test_skipping_the_flatten_reorder_keeps_shapes_but_breaks_logits(split):
     torch_model = scaled_torch_cnn(seed=2, scale=3.0)
     keras_model = build_keras_cnn()
-    port_torch_to_keras(torch_model, keras_model, reorder_flatten=False)  # no shape error
+    port_weights(torch_model, keras_model, reorder_flatten=False)  # no shape error
     gap = np.abs(torch_logits(torch_model, split.x_test) - keras_logits(keras_model, split.x_test))
     assert gap.max() > 0.1
 
@@ -129,7 +128,7 @@ def test_porting_works_for_a_subclassed_module_too(split):
     )
     assert max(same.values()) == 0.0
     keras_model = build_keras_cnn()
-    port_torch_to_keras(module, keras_model)
+    port_weights(module, keras_model)
     gap = np.abs(torch_logits(module, split.x_test) - keras_logits(keras_model, split.x_test))
     assert gap.max() <= TOLERANCE
 

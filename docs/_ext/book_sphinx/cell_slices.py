@@ -371,7 +371,7 @@ class PackageFunctions:
     read, not imported. It changes a parameter that it assigns an attribute or
     an item of, calls a method of as a statement (``model.train()``), or
     passes to a function of the package that changes it in turn (followed
-    through re-exports such as ``from .models import port_torch_to_keras``).
+    through re-exports such as ``from .models import port_weights``).
     Its other statement calls are its own business: ``check_int("seed",
     seed)`` validates and ``torch.manual_seed(seed)`` seeds; neither changes
     ``seed``.

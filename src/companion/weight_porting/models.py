@@ -121,24 +121,28 @@ def load_keras_arrays(model, arrays) -> None:
         layer.bias.assign(arrays[f"{name}.bias"])
 
 
-def port_torch_to_keras(
-    torch_model, keras_model, *, reorder_flatten: bool = True
-) -> None:
-    """Give ``keras_model`` the weights of ``torch_model``."""
-    arrays = torch_to_keras_arrays(
-        torch_model_arrays(torch_model), reorder_flatten=reorder_flatten
-    )
-    load_keras_arrays(keras_model, arrays)
+def port_weights(source, target, *, reorder_flatten: bool = True) -> None:
+    """Give ``target`` the weights of ``source``, in place: PyTorch to Keras or back.
 
+    The direction follows the source: a ``torch.nn.Module`` ports to a Keras
+    model, anything else is read as a Keras model and ports to PyTorch. With
+    ``reorder_flatten=False`` the first dense layer keeps the source's row
+    order, the silent mistake the porting chapter shows.
+    """
+    from torch import nn
 
-def port_keras_to_torch(
-    keras_model, torch_model, *, reorder_flatten: bool = True
-) -> None:
-    """Give ``torch_model`` the weights of ``keras_model``."""
-    arrays = keras_to_torch_arrays(
-        keras_model_arrays(keras_model), reorder_flatten=reorder_flatten
-    )
-    load_torch_arrays(torch_model, arrays)
+    if isinstance(source, nn.Module):
+        arrays = torch_model_arrays(source)
+        load_keras_arrays(
+            target,
+            torch_to_keras_arrays(arrays, reorder_flatten=reorder_flatten),
+        )
+    else:
+        arrays = keras_model_arrays(source)
+        load_torch_arrays(
+            target,
+            keras_to_torch_arrays(arrays, reorder_flatten=reorder_flatten),
+        )
 
 
 def _check_batch(images, labels) -> tuple[np.ndarray, np.ndarray]:
@@ -200,8 +204,7 @@ __all__ = [
     "keras_model_arrays",
     "load_keras_arrays",
     "load_torch_arrays",
-    "port_keras_to_torch",
-    "port_torch_to_keras",
+    "port_weights",
     "torch_gradients",
     "torch_logits",
     "torch_model_arrays",
