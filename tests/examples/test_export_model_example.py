@@ -77,7 +77,9 @@ def test_each_route_exports_and_reloads_in_a_fresh_process(tmp_path, framework, 
 def test_litert_torch_fails_in_one_line_while_it_cannot_be_installed(tmp_path):
     # litert-torch 0.10.0 cannot be installed beside the pins (see the deployment
     # chapter); if it can one day, this route joins WORKING_ROUTES.
-    result = run("--framework", "pytorch", "--format", "litert-torch", "--out", str(tmp_path))
+    result = run(
+        "--framework", "pytorch", "--format", "litert-torch", "--out", str(tmp_path), *QUICK
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
@@ -88,7 +90,13 @@ def test_litert_torch_fails_in_one_line_while_it_cannot_be_installed(tmp_path):
 
 def test_the_failing_route_reports_its_error_in_one_line(tmp_path):
     result = run(
-        "--framework", "tensorflow", "--format", "tf2onnx-from-keras", "--out", str(tmp_path)
+        "--framework",
+        "tensorflow",
+        "--format",
+        "tf2onnx-from-keras",
+        "--out",
+        str(tmp_path),
+        *QUICK,
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
