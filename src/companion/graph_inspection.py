@@ -82,13 +82,17 @@ def autograd_graph(output, inputs: dict | None = None) -> nx.DiGraph:
     names = {id(tensor): name for name, tensor in inputs.items()}
 
     graph = nx.DiGraph()
-    seen = set()
+    # Nodes are named in visit order, not by id(): ids are memory addresses, and
+    # the drawing orders nodes by name, so id-based names made the figure vary.
+    # `visited` keeps each wrapper alive, so no id is reused for another node.
+    named: dict[int, str] = {}
+    visited = []
 
     def visit(fn) -> str:
-        node = f"fn{id(fn)}"
-        if node in seen:
-            return node
-        seen.add(node)
+        if id(fn) in named:
+            return named[id(fn)]
+        node = named[id(fn)] = f"fn{len(named)}"
+        visited.append(fn)
         if hasattr(
             fn, "variable"
         ):  # AccumulateGrad: the leaf that receives a gradient

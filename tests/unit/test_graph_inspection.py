@@ -31,6 +31,17 @@ def test_autograd_graph_follows_the_ops_in_forward_order(torch_z):
     assert "exponent=2" in describe_graph(graph)
 
 
+def test_the_same_computation_gives_the_same_nodes_whatever_the_memory_addresses():
+    # Both records are alive at once, so their backward functions have different ids;
+    # the figure orders nodes by name, so names must not come from ids.
+    x = torch.tensor(2.0, requires_grad=True)
+    first, second = x**2 + 1, x**2 + 1
+    assert first.grad_fn is not second.grad_fn
+    one, other = autograd_graph(first), autograd_graph(second)
+    assert list(one.nodes(data=True)) == list(other.nodes(data=True))
+    assert list(one.edges) == list(other.edges)
+
+
 def test_unnamed_leaves_are_labelled_by_shape():
     w = torch.ones(2, 3, requires_grad=True)
     graph = autograd_graph((w * 3).sum())
