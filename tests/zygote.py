@@ -68,7 +68,9 @@ import threading
 from pathlib import Path
 
 #: What the zygote imports before it forks: the expensive imports, nothing of the book.
-PRELOADED = ("numpy", "torch", "tensorflow", "keras")
+#: ``torch._inductor.config`` is what ``torch.use_deterministic_algorithms`` imports
+#: (with sympy, 800-odd modules, 2-3 s), and every chapter's first cell calls it.
+PRELOADED = ("numpy", "torch", "torch._inductor.config", "tensorflow", "keras")
 #: What ipykernel puts in the environment before a kernel's first line runs. The
 #: frameworks import matplotlib.pyplot, which reads it then, so the zygote sets it first.
 KERNEL_ENVIRONMENT = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
