@@ -259,6 +259,8 @@ def run_cells(page_notebook, cells: tuple[int, ...], workdir: Path, kernels=None
         timeout=CELL_TIMEOUT,
         kernel_name="python3",
         resources={"metadata": {"path": str(workdir)}},
+        # Every output is in by then; a graceful shutdown would wait 0.5 s per run.
+        shutdown_kernel="immediate",
     )
     # Runs happen on worker threads: a loop of its own, closed after the run, so
     # no thread leaves an open event loop (and its sockets) to the garbage collector.
