@@ -27,12 +27,10 @@ book's outputs, and the child undoes them:
   child starts the kernel from its third frame, as that module does.
 
 ``tests/machinery/test_zygote.py`` compares a forked kernel with a new one
-on both. One difference remains. A chapter's first cell
-(``companion.quiet.quiet_tensorflow_logs``) also lowers TensorFlow's Python
-logger to errors when TensorFlow has loaded already, as in a forked kernel it
-always has; a new kernel shows the WARNING and INFO lines that follow (two
-snippets of the dynamic-models chapter print such lines). And one difference
-is not the zygote's: ipykernel does not capture output written straight to
+on both. (A chapter's first cell, ``companion.reproducibility.prepare_chapter``,
+leaves TensorFlow's Python logger alone, so its WARNING and INFO lines show
+alike whether TensorFlow loaded before that cell, as in a forked kernel, or
+after it.) One difference is not the zygote's: ipykernel does not capture output written straight to
 the file descriptors while ``PYTEST_CURRENT_TEST`` is set, which kernels
 started under pytest inherit, new or forked.
 
@@ -129,18 +127,21 @@ def _tensorflow_as_if_imported_in_a_kernel() -> None:
     The zygote imported it outside one. There, TensorFlow's log handler took the
     ``sys.stderr`` of the time, and ``tf.print`` writes to the process's stderr.
     Imported in a kernel (``get_ipython`` and ``sys.ps1`` exist), the handler
-    takes ``sys.stdout`` at level INFO, and ``tf.print`` goes through Python's
-    ``sys.stdout``: both land in the cell's stdout. Called once the kernel has
-    its streams and shell.
+    takes ``sys.stdout`` at level INFO, ``tf.print`` goes through Python's
+    ``sys.stdout``, and AutoGraph echoes its warnings to stdout a second time
+    ("WARNING: ..."): all land in the cell's stdout. Called once the kernel
+    has its streams and shell.
     """
     if "tensorflow" not in sys.modules:
         return
     import logging
 
+    from tensorflow.python.autograph.utils import ag_logging
     from tensorflow.python.ops import logging_ops
     from tensorflow.python.platform import tf_logging
 
     logging_ops.enable_interactive_logging()
+    ag_logging.echo_log_to_stdout = True
     logger = tf_logging.get_logger()
     handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
     if handlers and handlers[0].stream is sys.__stderr__:  # configured by TensorFlow itself

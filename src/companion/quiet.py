@@ -38,7 +38,7 @@ import logging
 import os
 import sys
 
-from companion.validation import check_int
+from companion.validation import check_instance, check_int
 
 LEVELS = {
     0: "all messages",
@@ -90,19 +90,23 @@ def release_native_stderr() -> bool:
     return True
 
 
-def quiet_tensorflow_logs(level: int = TF_LOG_LEVEL) -> None:
+def quiet_tensorflow_logs(
+    level: int = TF_LOG_LEVEL, *, python_logger: bool = True
+) -> None:
     """Set TensorFlow's C++ log level, quieten its Python logger, keep native lines off notebooks.
 
     Call before ``import tensorflow``; after it, only the Python-side logger
-    can still be changed. ``level`` follows ``TF_CPP_MIN_LOG_LEVEL`` (see
-    :data:`LEVELS`): 0 shows everything, 3 hides even the C++ runtime's
-    error lines. We keep oneDNN on (turning it off changes speed and
-    round-off). In a Jupyter kernel, the lines no level hides go to the
-    kernel's standard error instead of the cell (:func:`release_native_stderr`).
+    can still be changed (``python_logger=False`` leaves it alone). ``level``
+    follows ``TF_CPP_MIN_LOG_LEVEL`` (see :data:`LEVELS`): 0 shows
+    everything, 3 hides even the C++ runtime's error lines. We keep oneDNN
+    on (turning it off changes speed and round-off). In a Jupyter kernel,
+    the lines no level hides go to the kernel's standard error instead of
+    the cell (:func:`release_native_stderr`).
     """
     check_int("level", level, minimum=min(LEVELS), maximum=max(LEVELS))
+    check_instance("python_logger", python_logger, bool)
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = str(level)
-    if "tensorflow" in sys.modules:
+    if python_logger and "tensorflow" in sys.modules:
         logging.getLogger("tensorflow").setLevel(
             logging.ERROR if level >= WARNINGS_HIDDEN else logging.INFO
         )

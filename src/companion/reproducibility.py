@@ -173,7 +173,10 @@ def prepare_chapter(seed: int = 0, threads: int = 1) -> str:
 
     _check_seed(seed)
     check_int("threads", threads, minimum=1)
-    quiet_tensorflow_logs()
+    # TensorFlow's Python warnings stay as a fresh kernel shows them (the C++ level
+    # acts only before TensorFlow loads), so a page prints the same lines whether
+    # TensorFlow was imported before this cell or after it.
+    quiet_tensorflow_logs(python_logger=False)
     seed_everything(seed, frameworks=())
     keeper = _RandomStateAcrossImports.install(
         ("torch", "tensorflow", "keras")

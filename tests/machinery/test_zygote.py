@@ -98,6 +98,8 @@ def test_tensorflows_log_lines_and_tf_print_reach_a_forked_kernels_stdout(tmp_pa
             "def show(x):\n"
             "    tf.print('from a graph', x)\n"
             "show(tf.constant(1))\n"
+            "from tensorflow.python.autograph.utils import ag_logging\n"
+            "ag_logging.warning('from AutoGraph')\n"
             "print('done')"
         )
     ]
@@ -105,6 +107,9 @@ def test_tensorflows_log_lines_and_tf_print_reach_a_forked_kernels_stdout(tmp_pa
     with Zygote(environment, kernels=True, preload=("tensorflow",)) as kernels:
         forked = run_cells(page, (0,), tmp_path / "forked", kernels)
     new = run_cells(page, (0,), tmp_path / "new")
-    expected = "WARNING:tensorflow:from the logger\nfrom a graph 1\ndone\n"
+    expected = (
+        "WARNING:tensorflow:from the logger\nfrom a graph 1\n"
+        "WARNING:tensorflow:from AutoGraph\nWARNING: from AutoGraph\ndone\n"
+    )
     assert comparable(new.notebook.cells[0].outputs) == [{"stream": "stdout", "text": expected}]
     assert comparable(forked.notebook.cells[0].outputs) == comparable(new.notebook.cells[0].outputs)

@@ -60,3 +60,32 @@ def test_outside_a_kernel_nothing_is_released():
     from companion.quiet import release_native_stderr
 
     assert release_native_stderr() is False
+
+
+def test_the_python_logger_is_quietened_unless_asked_not_to(monkeypatch):
+    import logging
+
+    import tensorflow  # noqa: F401  (the Python logger can only be set once it has loaded)
+
+    logger = logging.getLogger("tensorflow")
+    monkeypatch.setattr(logger, "level", logging.INFO)
+    quiet_tensorflow_logs(3, python_logger=False)
+    assert logger.level == logging.INFO
+    quiet_tensorflow_logs(3)
+    assert logger.level == logging.ERROR
+    with pytest.raises(TypeError, match="python_logger must be a bool"):
+        quiet_tensorflow_logs(3, python_logger="no")
+
+
+def test_a_chapters_first_cell_leaves_tensorflows_warnings_as_a_fresh_kernel_shows_them():
+    # Imported first or not, TensorFlow's Python logger keeps its level: a snippet run
+    # where TensorFlow loaded before the chapter's first cell prints the page's lines.
+    from companion.processes import run_python
+
+    code = (
+        "import logging, tensorflow; logger = logging.getLogger('tensorflow'); "
+        "logger.setLevel(logging.INFO); "
+        "from companion.reproducibility import prepare_chapter; prepare_chapter(); "
+        "print(logging.getLevelName(logger.level))"
+    )
+    assert run_python(["-c", code]).stdout.strip() == "INFO"
