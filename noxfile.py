@@ -376,6 +376,9 @@ class CostReport:
         snippets = ARTIFACTS / "snippets.json"  # written by tests/reproduce
         if "reproduce" in self.phases and snippets.is_file():
             report["snippets"] = json.loads(snippets.read_text(encoding="utf-8"))["summary"]
+        slowest = ARTIFACTS / "reproduce-slowest.json"  # written by tests/reproduce
+        if "reproduce" in self.phases and slowest.is_file():
+            report["slowest_reproduce_runs"] = json.loads(slowest.read_text(encoding="utf-8"))
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "cost.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
         lines = [f"{'phase':<14}{'seconds':>9}"]
@@ -384,6 +387,12 @@ class CostReport:
         for page, record in report["chapters"].items():
             by_phase = ", ".join(f"{p} {s:.1f}" for p, s in record["seconds"].items())
             lines.append(f"{page:<36}{record['executions']:>5}  {by_phase}")
+        if report.get("slowest_reproduce_runs"):
+            lines += ["", "slowest runs of the reproduction:"]
+            lines += [
+                f"{run['seconds']:7.1f} s  {run['page']}: {run['kind']}, {run['what']}"
+                for run in report["slowest_reproduce_runs"]
+            ]
         if "snippets" in report:
             lines += ["", "snippets: " + json.dumps(report["snippets"])]
         session.log("cost of this run (test-artifacts/cost.json):\n" + "\n".join(lines))

@@ -23,7 +23,9 @@ workers (one per CPU), longest jobs first:
   forked run has (the frameworks' import-time log settings) cannot pass a
   script that a new process fails.
 
-Seconds per page go to ``test-artifacts/reproduce-runs.json``.
+Seconds per page go to ``test-artifacts/reproduce-runs.json``, and the
+slowest runs, each with what it ran, to ``test-artifacts/reproduce-slowest.json``
+(the cost report prints them: they say which cells a chapter should make cheaper).
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ from book_sphinx.scheduling import Job, run_jobs
 from zygote import Zygote
 
 SCRIPT_TIMEOUT = 900
+#: How many of the slowest runs the cost report lists.
+SLOWEST_LISTED = 12
 
 
 @dataclass
@@ -175,6 +179,21 @@ def retry_in_new_processes(
         record["retried_in_new_processes"] = record.get("retried_in_new_processes", 0) + 1
 
 
+def slowest_runs(outcomes) -> list[dict]:
+    """The :data:`SLOWEST_LISTED` slowest runs: page, kind, what ran, seconds."""
+    runs = []
+    for outcome in sorted(outcomes, key=lambda o: o.seconds, reverse=True)[:SLOWEST_LISTED]:
+        kind, page, *rest = outcome.name
+        if kind == "cells":
+            what = f"{len(rest[0])} cells ending with cell {rest[0][-1]}"
+        else:
+            what = rest[0] if rest else "the whole notebook"
+        runs.append(
+            {"page": page, "kind": kind, "what": what, "seconds": round(outcome.seconds, 1)}
+        )
+    return runs
+
+
 def count_run(seconds: dict[str, dict], page: str, kind: str, run_seconds: float) -> dict:
     """Add one run of ``kind`` to the page's record in reproduce-runs.json; return the record."""
     record = seconds.setdefault(
@@ -213,6 +232,7 @@ def reproduction(built_html, tmp_path_factory) -> Reproduction:
     retry_in_new_processes(built_html, root, result, seconds)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "reproduce-runs.json").write_text(json.dumps(seconds, indent=1, sort_keys=True))
+    (ARTIFACTS / "reproduce-slowest.json").write_text(json.dumps(slowest_runs(outcomes), indent=1))
     return result
 
 
