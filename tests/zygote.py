@@ -30,9 +30,9 @@ book's outputs, and the child undoes them:
 on both. (A chapter's first cell, ``companion.reproducibility.prepare_chapter``,
 leaves TensorFlow's Python logger alone, so its WARNING and INFO lines show
 alike whether TensorFlow loaded before that cell, as in a forked kernel, or
-after it.) One difference is not the zygote's: ipykernel does not capture output written straight to
-the file descriptors while ``PYTEST_CURRENT_TEST`` is set, which kernels
-started under pytest inherit, new or forked.
+after it.) One difference is not the zygote's: ipykernel does not capture
+output written straight to the file descriptors while ``PYTEST_CURRENT_TEST``
+is set, which kernels started under pytest inherit, new or forked.
 
 Should another difference turn up, ``tests/reproduce`` runs a forked run that
 does not reproduce its snippet again in a new kernel, and a forked section
