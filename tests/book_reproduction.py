@@ -27,6 +27,7 @@ import os
 import re
 import subprocess
 import sys
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -271,6 +272,8 @@ def run_cells(page_notebook, cells: tuple[int, ...], workdir: Path, kernels=None
         loop.run_until_complete(execution)
     except CellExecutionError as error:
         return Rerun("", 1, str(error), notebook)
+    except Exception:  # a kernel that did not start fails this run, not the whole pass
+        return Rerun("", 1, f"the kernel did not run:\n{traceback.format_exc()}", notebook)
     finally:
         loop.close()
     return Rerun("", 0, "", notebook)

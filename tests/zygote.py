@@ -307,6 +307,9 @@ class Zygote:
             stdout=subprocess.PIPE,
             text=True,
         )
+        # Written once, here: worker threads ask for managers at once, and a
+        # rewrite (truncate, then write) let another thread read an empty file.
+        self.spec_dir = self._write_kernel_spec() if kernels else None
 
     def wait_until_ready(self) -> None:
         with self.lock:
@@ -350,10 +353,10 @@ class Zygote:
         code = 1 if reply is None else reply["exit"]
         return subprocess.CompletedProcess([sys.executable, *argv], code, stdout, stderr)
 
-    def kernel_spec_dir(self) -> Path:
+    def _write_kernel_spec(self) -> Path:
         """A kernel spec folder whose kernel is forked by this zygote."""
         spec = self.folder / "kernels" / KERNEL_NAME
-        spec.mkdir(parents=True, exist_ok=True)
+        spec.mkdir(parents=True)
         argv = [sys.executable, __file__, "launch", self.socket, "-f", "{connection_file}"]
         (spec / "kernel.json").write_text(
             json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"})
@@ -372,7 +375,7 @@ class Zygote:
         if not self.kernels:
             raise ValueError("this zygote runs scripts; start one with kernels=True for kernels")
         self.wait_until_ready()
-        specs = KernelSpecManager(kernel_dirs=[str(self.kernel_spec_dir())])
+        specs = KernelSpecManager(kernel_dirs=[str(self.spec_dir)])
         return AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
 
     def children(self) -> list[int]:

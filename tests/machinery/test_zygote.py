@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
@@ -113,3 +114,35 @@ def test_tensorflows_log_lines_and_tf_print_reach_a_forked_kernels_stdout(tmp_pa
     )
     assert comparable(new.notebook.cells[0].outputs) == [{"stream": "stdout", "text": expected}]
     assert comparable(forked.notebook.cells[0].outputs) == comparable(new.notebook.cells[0].outputs)
+
+
+def test_kernel_managers_made_in_many_threads_at_once_all_read_a_whole_spec():
+    # The reproduction asks for a manager in each of its worker threads; CI once
+    # failed because one thread rewrote kernel.json while another was reading it.
+    with Zygote(dict(os.environ), kernels=True, preload=("json",)) as kernels:
+
+        def argv_of_a_new_manager(_):
+            return kernels.kernel_manager().kernel_spec.argv
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            argvs = list(pool.map(argv_of_a_new_manager, range(400)))
+    assert all(argv == argvs[0] for argv in argvs)
+    assert "launch" in argvs[0]
+
+
+def test_a_kernel_that_does_not_start_fails_its_run_and_says_why(tmp_path):
+    # One run's broken kernel must fail that run (and send it to a new kernel),
+    # not raise out of the worker thread and end the whole reproduction.
+    from jupyter_client import AsyncKernelManager
+
+    class NoKernels:
+        def kernel_manager(self):
+            return AsyncKernelManager(kernel_name="no-such-kernel")
+
+    page = nbformat.v4.new_notebook()
+    page.cells = [nbformat.v4.new_code_cell("1 + 1")]
+    run = run_cells(page, (0,), tmp_path / "work", NoKernels())
+    assert run.returncode == 1
+    assert run.log.startswith("the kernel did not run:")
+    assert "no-such-kernel" in run.log
+    assert run.notebook.cells[0].outputs == []
