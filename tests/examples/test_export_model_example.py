@@ -1,4 +1,15 @@
-"""examples/export_model.py: one run per route (export, reload elsewhere, check), bad arguments."""
+"""examples/export_model.py: one run per reloading runtime (export, reload elsewhere, check).
+
+Every route is exported and reloaded in a fresh process by the deployment
+chapter, in the build and again in the reproduction, and the companion's
+unit tests check the routes one by one. What is left to check here is the
+script's own wiring: that each framework's exports reach each runtime that
+reloads them, and that failures and bad arguments end in one line. So one
+route per (framework, runtime) runs, the cheapest of each (AOTInductor's
+compilation alone took 15-30 s of the examples' minute), ExecuTorch aside: its
+runtime is the 13 s that remained, and ``tests/unit/test_export_routes.py``
+runs a program in it.
+"""
 
 from __future__ import annotations
 
@@ -39,6 +50,15 @@ WORKING_ROUTES = [
     for runtime, routes in runtimes.items()
     for route in routes
 ]
+#: Runtimes whose reload this file leaves to other tests (see the docstring).
+NOT_EXERCISED = {"torch, executorch"}
+#: The first route of each (framework, runtime): the ones this file runs.
+EXERCISED_ROUTES = [
+    (framework, routes[0], runtime)
+    for framework, runtimes in LOADED_WITH.items()
+    for runtime, routes in runtimes.items()
+    if runtime not in NOT_EXERCISED
+]
 
 
 def run(*args: str):
@@ -62,8 +82,8 @@ def test_the_route_lists_match_the_companion_modules():
     assert tested == every
 
 
-@pytest.mark.parametrize(("framework", "route", "runtime"), WORKING_ROUTES)
-def test_each_route_exports_and_reloads_in_a_fresh_process(tmp_path, framework, route, runtime):
+@pytest.mark.parametrize(("framework", "route", "runtime"), EXERCISED_ROUTES)
+def test_each_runtime_reloads_an_export_in_a_fresh_process(tmp_path, framework, route, runtime):
     result = run("--framework", framework, "--format", route, "--out", str(tmp_path), *QUICK)
     assert result.returncode == 0, result.stderr
     assert f"reloaded in a fresh process with: {runtime}" in result.stdout
