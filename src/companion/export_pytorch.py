@@ -41,7 +41,7 @@ from companion.deployment.records import (
     ExportRecord,
     Route,
     export_into,
-    routes_by_name,
+    load_routes,
 )
 from companion.frameworks import PYTORCH
 from companion.logits import torch_logits
@@ -67,64 +67,7 @@ EXECUTORCH_MIN_EXAMPLE = 16
 #: LiteRT Torch converts with the example's batch size fixed.
 LITERT_TORCH_BATCH = 359
 
-ROUTES: dict[str, Route] = routes_by_name(
-    Route(
-        name="torchscript-trace",
-        framework=PYTORCH,
-        exporter="TorchScript (trace)",
-        runner_format="torchscript",
-        artifact="traced.pt",
-        runtime="torch.jit",
-    ),
-    Route(
-        name="torchscript-script",
-        framework=PYTORCH,
-        exporter="TorchScript (script)",
-        runner_format="torchscript",
-        artifact="scripted.pt",
-        runtime="torch.jit",
-    ),
-    Route(
-        name="torch-export",
-        framework=PYTORCH,
-        exporter="torch.export (.pt2)",
-        runner_format="torch-export",
-        artifact="exported.pt2",
-        runtime="torch",
-    ),
-    Route(
-        name="aoti",
-        framework=PYTORCH,
-        exporter="AOTInductor package",
-        runner_format="aoti",
-        artifact="aoti.pt2",
-        runtime="torch (compiled .so)",
-    ),
-    Route(
-        name="onnx",
-        framework=PYTORCH,
-        exporter="torch.onnx.export",
-        runner_format="onnx",
-        artifact="pytorch.onnx",
-        runtime="onnxruntime",
-    ),
-    Route(
-        name="executorch",
-        framework=PYTORCH,
-        exporter="ExecuTorch .pte (XNNPACK)",
-        runner_format="executorch",
-        artifact="pytorch.pte",
-        runtime="ExecuTorch runtime",
-    ),
-    Route(
-        name="litert-torch",
-        framework=PYTORCH,
-        exporter="LiteRT Torch .tflite",
-        runner_format="tflite",
-        artifact="pytorch.tflite",
-        runtime="LiteRT interpreter",
-    ),
-)
+ROUTES: dict[str, Route] = load_routes(PYTORCH)
 
 
 def _example_tensor(example_input):

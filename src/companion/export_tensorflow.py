@@ -46,8 +46,8 @@ from companion.deployment.records import (
     ExportRecord,
     Route,
     export_into,
+    load_routes,
     quiet_exporters,
-    routes_by_name,
 )
 from companion.frameworks import TENSORFLOW
 from companion.validation import (
@@ -62,73 +62,7 @@ from companion.validation import (
 INPUT_NAME = "images"
 SIGNATURE = "serving_default"
 
-ROUTES: dict[str, Route] = routes_by_name(
-    Route(
-        name="saved-model",
-        framework=TENSORFLOW,
-        exporter="SavedModel (serving signature)",
-        runner_format="saved-model",
-        artifact="saved_model",
-        runtime="TensorFlow",
-    ),
-    Route(
-        name="tflite",
-        framework=TENSORFLOW,
-        exporter="LiteRT .tflite, float32",
-        runner_format="tflite",
-        artifact="float32.tflite",
-        runtime="LiteRT interpreter",
-    ),
-    Route(
-        name="tflite-dynamic-range",
-        framework=TENSORFLOW,
-        exporter="LiteRT .tflite, dynamic-range int8",
-        runner_format="tflite",
-        artifact="dynamic_range.tflite",
-        runtime="LiteRT interpreter",
-        lossy=True,
-    ),
-    Route(
-        name="onnx",
-        framework=TENSORFLOW,
-        exporter="Keras model.export (onnx)",
-        runner_format="onnx",
-        artifact="keras.onnx",
-        runtime="onnxruntime",
-    ),
-    Route(
-        name="tf2onnx-from-keras",
-        framework=TENSORFLOW,
-        exporter="tf2onnx from_keras",
-        runner_format="onnx",
-        artifact="tf2onnx_from_keras.onnx",
-        runtime="onnxruntime",
-    ),
-    Route(
-        name="tf2onnx-from-function",
-        framework=TENSORFLOW,
-        exporter="tf2onnx from_function",
-        runner_format="onnx",
-        artifact="tf2onnx_from_function.onnx",
-        runtime="onnxruntime",
-    ),
-    Route(
-        name="keras-litert",
-        framework=TENSORFLOW,
-        exporter="Keras model.export (litert)",
-        runner_format="tflite",
-        artifact="keras.tflite",
-        runtime="LiteRT interpreter",
-    ),
-    Route(
-        name="openvino",
-        framework=TENSORFLOW,
-        exporter="Keras model.export (openvino)",
-        runner_format="openvino",
-        artifact="openvino",
-        runtime="OpenVINO",
-    ),
-)
+ROUTES: dict[str, Route] = load_routes(TENSORFLOW)
 
 #: The file name inside an ``openvino`` route's directory (the weights sit beside it).
 OPENVINO_MODEL = "model.xml"

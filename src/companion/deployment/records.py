@@ -24,9 +24,11 @@ import contextlib
 import io
 import logging
 import time
+import tomllib
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 
 from companion.cli import error_line
@@ -84,6 +86,35 @@ def routes_by_name(*routes: Route) -> dict[str, Route]:
             f"route names must be unique, got {[r.name for r in routes]}"
         )
     return table
+
+
+#: The table of every route: data, read by :func:`load_routes`.
+ROUTES_FILE = "routes.toml"
+
+
+def load_routes(framework: str) -> dict[str, Route]:
+    """``framework``'s routes from ``routes.toml``, keyed by name, in the file's order.
+
+    >>> list(load_routes("tensorflow"))[:2]
+    ['saved-model', 'tflite']
+    >>> load_routes("jax")
+    Traceback (most recent call last):
+        ...
+    ValueError: framework must be one of ('pytorch', 'tensorflow'), got 'jax'
+    """
+    check_choice("framework", framework, FRAMEWORKS)
+    table = tomllib.loads(
+        resources.files(__package__)
+        .joinpath(ROUTES_FILE)
+        .read_text(encoding="utf-8")
+    )
+    return routes_by_name(
+        *(
+            Route(**row)
+            for row in table["route"]
+            if row["framework"] == framework
+        )
+    )
 
 
 @dataclass
