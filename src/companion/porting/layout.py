@@ -353,6 +353,48 @@ def conv_kernel_to_torch(kernel: np.ndarray) -> np.ndarray:
     )
 
 
+def dense_kernel_to_keras(weight: np.ndarray, features=None) -> np.ndarray:
+    """``nn.Linear``'s ``(out, in)`` weight as a ``Dense`` ``(in, out)`` kernel.
+
+    ``features`` is the flattened input's layout (``Layout.features``): after
+    a flatten, Keras's feature ``i`` is PyTorch's feature ``features[i]``, so
+    the kernel's rows are taken in that order.
+
+    >>> weight = np.arange(6.0).reshape(2, 3)  # 2 outputs, 3 inputs
+    >>> dense_kernel_to_keras(weight, features=(2, 0, 1))[:, 0]
+    array([2., 0., 1.])
+    """
+    kernel = _check_matrix(weight).T
+    return kernel if features is None else kernel[list(features)]
+
+
+def dense_kernel_to_torch(kernel: np.ndarray, features=None) -> np.ndarray:
+    """A ``Dense`` ``(in, out)`` kernel as ``nn.Linear``'s ``(out, in)`` weight (inverse).
+
+    >>> weight = np.arange(6.0).reshape(2, 3)
+    >>> kernel = dense_kernel_to_keras(weight, features=(2, 0, 1))
+    >>> np.array_equal(dense_kernel_to_torch(kernel, features=(2, 0, 1)), weight)
+    True
+    """
+    kernel = _check_matrix(kernel)
+    if features is not None:
+        kernel = kernel[list(inverse(features))]
+    return np.ascontiguousarray(kernel.T)
+
+
+def _check_matrix(array) -> np.ndarray:
+    if not isinstance(array, np.ndarray) or array.ndim != 2:
+        raise TypeError(
+            f"a dense kernel must be a 2-D numpy array, got {type(array).__name__}"
+            + (
+                f" of {array.ndim} axes"
+                if isinstance(array, np.ndarray)
+                else ""
+            )
+        )
+    return array
+
+
 def _check_kernel(array) -> np.ndarray:
     if not isinstance(array, np.ndarray):
         raise TypeError(

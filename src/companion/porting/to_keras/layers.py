@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from companion.porting.layout import (
     conv_kernel_to_keras,
+    dense_kernel_to_keras,
     identity,
     same_padding,
     torch_same_padding,
@@ -33,9 +34,7 @@ def linear(site, module, x):
     x = tensor_arg(site, x)
     if x.layout.features is None:
         x = as_torch_order(x)
-    kernel = as_array(module.weight).T
-    if x.layout.features is not None:
-        kernel = kernel[list(x.layout.features)]
+    kernel = dense_kernel_to_keras(as_array(module.weight), x.layout.features)
     has_bias = module.bias is not None
     layer = keras.layers.Dense(
         module.out_features, use_bias=has_bias, name=site.name

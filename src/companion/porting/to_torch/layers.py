@@ -14,6 +14,7 @@ import numpy as np
 
 from companion.porting.layout import (
     conv_kernel_to_torch,
+    dense_kernel_to_torch,
     identity,
     inverse,
     permuted,
@@ -40,11 +41,9 @@ def dense(site, layer, x):
     x = tensor_arg(site, x)
     if x.layout.features is None:
         x = as_keras_order(site, x)
-    kernel = as_array(layer.kernel)  # (in, out), rows in Keras's feature order
-    if x.layout.features is not None:
-        kernel = kernel[list(inverse(x.layout.features))]
-    linear = nn.Linear(*kernel.shape, bias=layer.use_bias)
-    assign(linear, weight=kernel.T, **bias_of(layer))
+    weight = dense_kernel_to_torch(as_array(layer.kernel), x.layout.features)
+    linear = nn.Linear(weight.shape[1], weight.shape[0], bias=layer.use_bias)
+    assign(linear, weight=weight, **bias_of(layer))
     out = site.module(linear, x)
     out.layout = identity(x.layout.rank)
     return activation_after(site, layer, out)
