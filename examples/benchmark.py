@@ -37,7 +37,7 @@ from companion.benchmark.modes import (
     NON_COMPILING_MODES,
     TASKS,
 )
-from companion.cli import ensure_output_dir, fail, positive_int
+from companion.cli import add_number_option, ensure_output_dir, fail
 from companion.quiet import quiet_tensorflow_logs
 
 #: The mode left out unless asked for: it needs CUDA.
@@ -79,26 +79,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             f"(default: all but {CUDA_ONLY}, which needs CUDA)"
         ),
     )
-    parser.add_argument(
-        "--repeats", type=positive_int, default=21, help="timed rounds per mode (default: 21)"
-    )
-    parser.add_argument(
+    add_number_option(parser, "--repeats", "timed rounds per mode", default=21)
+    add_number_option(
+        parser,
         "--number",
-        type=positive_int,
+        "calls per round",
         default=None,
-        help="calls per round (default: enough for about 30 ms per round)",
+        shown_default="enough for about 30 ms per round",
     )
-    parser.add_argument(
-        "--warmup",
-        type=positive_int,
-        default=2,
-        help="warm-up calls after the first one, before the timed rounds (default: 2)",
+    add_number_option(
+        parser, "--warmup", "warm-up calls after the first one, before the timed rounds", default=2
     )
-    parser.add_argument(
+    add_number_option(
+        parser,
         "--threads",
-        type=positive_int,
+        "intra-op threads per framework",
         default=None,
-        help="intra-op threads per framework (default: the frameworks' own choice)",
+        shown_default="the frameworks' own choice",
     )
     parser.add_argument(
         "--device",

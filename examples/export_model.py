@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from companion import export_pytorch, export_tensorflow
-from companion.cli import ensure_output_dir, fail, positive_int
+from companion.cli import add_number_option, ensure_output_dir, fail
 from companion.cnn import build_keras_cnn, build_torch_cnn
 from companion.deployment import (
     evaluate_route,
@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--epochs", type=int, default=3, help="training epochs before export (0: untrained)"
     )
-    parser.add_argument("--repeats", type=positive_int, default=7, help="timing rounds (default 7)")
+    add_number_option(parser, "--repeats", "timing rounds", default=7)
     args = parser.parse_args(argv)
     if args.format not in FORMATS[args.framework]:
         parser.error(

@@ -49,18 +49,8 @@ def shape_argument(text: str) -> tuple[int, ...]:
     return shape
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    from companion.cli import positive_int
+    from companion.cli import add_number_option, positive_float
     from companion.porting.files import DEMOS, framework_of
     from companion.porting.tolerance import DEFAULT_RTOL
 
@@ -77,15 +67,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="shape of one input sample in the source's layout, e.g. 1,8,8",
     )
     examples.add_argument("--example", type=Path, help="an example batch (.npy) to check with")
-    parser.add_argument(
-        "--batch", type=positive_int, default=8, help="random samples to check (default 8)"
-    )
-    parser.add_argument(
-        "--rtol",
-        type=positive_float,
-        default=DEFAULT_RTOL,
-        help=f"largest relative difference accepted (default {DEFAULT_RTOL:g})",
-    )
+    add_number_option(parser, "--batch", "random samples to check", default=8)
+    add_number_option(
+        parser, "--rtol", "largest relative difference accepted", default=DEFAULT_RTOL,
+        kind=positive_float,
+    )  # fmt: skip
     parser.add_argument(
         "--make-demo",
         choices=list(DEMOS),

@@ -26,7 +26,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from companion.cli import ensure_output_dir, positive_int
+from companion.cli import add_number_option, ensure_output_dir
 from companion.cnn import build_keras_cnn, build_torch_cnn, parameter_count
 from companion.digits import load_digits_split
 from companion.environment import machine_summary, package_versions
@@ -54,12 +54,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog="Defaults reproduce the exercise chapter's settings.",
     )
     parser.add_argument("--framework", choices=FRAMEWORKS, required=True)
-    parser.add_argument("--epochs", type=positive_int, default=12, help="default 12")
-    parser.add_argument(
-        "--seed", type=int, default=0, help="initial weights and batch order (default 0)"
-    )
+    add_number_option(parser, "--epochs", "training epochs", default=12)
+    add_number_option(parser, "--seed", "initial weights and batch order", default=0, kind=int)
     parser.add_argument("--out", type=Path, required=True, help="directory for the results")
-    parser.add_argument("--batch-size", type=positive_int, default=32, help="default 32")
+    add_number_option(parser, "--batch-size", "images per step", default=32)
     parser.add_argument("--learning-rate", type=float, default=3e-3, help="Adam, default 3e-3")
     parser.add_argument(
         "--init",
@@ -68,9 +66,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where the initial weights come from: PyTorch's initializers, ported to Keras "
         "for --framework tensorflow (default), or Keras's own (TensorFlow only)",
     )
-    parser.add_argument(
-        "--threads", type=positive_int, default=1, help="intra-op threads (default 1)"
-    )
+    add_number_option(parser, "--threads", "intra-op threads", default=1)
     args = parser.parse_args(argv)
     if not 0 <= args.seed < 2**32:
         parser.error(f"--seed must be in [0, 2**32), got {args.seed}")

@@ -24,7 +24,7 @@ import argparse
 import math
 import sys
 
-from companion.cli import error_line, positive_int
+from companion.cli import add_number_option, error_line
 from companion.quiet import quiet_tensorflow_logs
 
 FRAMEWORKS = ("pytorch", "tensorflow")
@@ -38,29 +38,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "compared with single-process training on the same global batches.",
     )
     parser.add_argument("--framework", choices=FRAMEWORKS, required=True)
-    parser.add_argument(
-        "--processes", type=positive_int, default=2, help="worker processes (default 2)"
-    )
-    parser.add_argument("--steps", type=positive_int, default=50, help="SGD steps (default 50)")
-    parser.add_argument(
-        "--global-batch",
-        type=positive_int,
-        default=64,
-        help="images per step over all processes (default 64)",
-    )
+    add_number_option(parser, "--processes", "worker processes", default=2)
+    add_number_option(parser, "--steps", "SGD steps", default=50)
+    add_number_option(parser, "--global-batch", "images per step over all processes", default=64)
     parser.add_argument("--learning-rate", type=float, default=0.1, help="plain SGD (default 0.1)")
-    parser.add_argument(
-        "--tolerance",
-        type=float,
-        default=1e-5,
-        help="largest weight difference accepted (default 1e-5)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=180.0,
-        help="seconds before every worker is killed (default 180)",
-    )
+    for flag, what, default in (
+        ("--tolerance", "largest weight difference accepted", 1e-5),
+        ("--timeout", "seconds before every worker is killed", 180.0),
+    ):
+        add_number_option(parser, flag, what, default=default, kind=float)
     args = parser.parse_args(argv)
     if not MIN_PROCESSES <= args.processes <= MAX_PROCESSES:
         parser.error(

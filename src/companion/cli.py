@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -82,3 +83,60 @@ def fail(message: str, status: int = 1) -> int:
     """
     print(f"error: {message}", file=sys.stderr)
     return status
+
+
+def positive_float(text: str) -> float:
+    """An argparse ``type``: a finite number above 0.
+
+    >>> positive_float("1e-5")
+    1e-05
+    >>> positive_float("-1")
+    Traceback (most recent call last):
+        ...
+    argparse.ArgumentTypeError: must be a positive number, got -1
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number, got {text!r}"
+        ) from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number, got {text}"
+        )
+    return value
+
+
+def add_number_option(
+    parser: argparse.ArgumentParser,
+    flag: str,
+    what: str,
+    *,
+    default,
+    kind: Callable[[str], object] = positive_int,
+    shown_default: str | None = None,
+) -> None:
+    """Add ``flag`` taking one number: a whole one of at least 1 unless ``kind`` says otherwise.
+
+    The help reads ``what (default D)``: D is the default (a float in ``:g``
+    form), or ``shown_default`` where it needs words. The scripts' shared options (``--threads``,
+    ``--repeats``, ``--epochs``, ``--timeout``...) are all added this way, so
+    each has one type and one wording.
+
+    >>> parser = argparse.ArgumentParser(prog="demo")
+    >>> add_number_option(parser, "--threads", "intra-op threads", default=1)
+    >>> parser.parse_args(["--threads", "2"]).threads
+    2
+    >>> parser.format_help().splitlines()[-1].strip()
+    '--threads THREADS  intra-op threads (default 1)'
+    >>> add_number_option(parser, "--timeout", "seconds", default=180.0, kind=positive_float)
+    >>> parser.format_help().splitlines()[-1].strip()
+    '--timeout TIMEOUT  seconds (default 180)'
+    """
+    shown = shown_default
+    if shown is None:
+        shown = f"{default:g}" if isinstance(default, float) else f"{default}"
+    parser.add_argument(
+        flag, type=kind, default=default, help=f"{what} (default {shown})"
+    )

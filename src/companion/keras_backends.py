@@ -24,7 +24,7 @@ import time
 from itertools import chain
 from pathlib import Path
 
-from companion.cli import positive_int
+from companion.cli import add_number_option
 from companion.cnn import build_keras_cnn
 from companion.digits import load_digits_split
 from companion.frameworks import PYTORCH, TENSORFLOW
@@ -164,14 +164,15 @@ def main(argv: list[str] | None = None) -> int:
         required=True,
         help="weights file (safetensors)",
     )
-    parser.add_argument("--epochs", type=positive_int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--threads",
-        type=positive_int,
-        default=1,
-        help="intra-op threads (default 1)",
+    add_number_option(parser, "--epochs", "training epochs", default=2)
+    add_number_option(
+        parser,
+        "--seed",
+        "initial weights and batch order",
+        default=0,
+        kind=int,
     )
+    add_number_option(parser, "--threads", "intra-op threads", default=1)
     args = parser.parse_args(argv)
     if os.environ.get("KERAS_BACKEND") != args.backend:
         parser.error(

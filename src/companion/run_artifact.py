@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from companion.cli import fail, positive_int
+from companion.cli import add_number_option, fail
 from companion.timing import TimingResult, time_callable
 from companion.validation import check_choice, check_images, check_int
 
@@ -324,18 +324,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--output", type=Path, help="save the outputs here (.npy)"
     )
-    parser.add_argument(
-        "--repeats",
-        type=positive_int,
-        default=15,
-        help="timing rounds (default 15)",
-    )
-    parser.add_argument(
-        "--threads",
-        type=positive_int,
-        default=1,
-        help="intra-op threads (default 1)",
-    )
+    add_number_option(parser, "--repeats", "timing rounds", default=15)
+    add_number_option(parser, "--threads", "intra-op threads", default=1)
     return parser.parse_args(argv)
 
 
