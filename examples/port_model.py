@@ -69,9 +69,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     examples.add_argument("--example", type=Path, help="an example batch (.npy) to check with")
     add_number_option(parser, "--batch", "random samples to check", default=8)
     add_number_option(
-        parser, "--rtol", "largest relative difference accepted", default=DEFAULT_RTOL,
+        parser,
+        "--rtol",
+        "largest relative difference accepted",
+        default=DEFAULT_RTOL,
         kind=positive_float,
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--make-demo",
         choices=list(DEMOS),

@@ -24,6 +24,7 @@ because it was forked.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shlex
 import shutil
@@ -100,7 +101,8 @@ def setup_folder(setup: tuple[str, ...], shared: Path, where: str) -> Path:
 
 def folder_after(commands: tuple[str, ...], shared: Path) -> Path:
     """Where :func:`setup_folder` keeps what ``commands`` leave."""
-    return shared / f"after-{hashlib.sha256(chr(10).join(commands).encode()).hexdigest()[:12]}"
+    key = hashlib.sha256("\n".join(commands).encode()).hexdigest()[:12]
+    return shared / f"after-{key}"
 
 
 def lock_of(folder: Path) -> FileLock:
@@ -117,8 +119,15 @@ def publish(workdir: Path, folder: Path) -> None:
 
 @pytest.fixture(scope="session")
 def shared_setups(tmp_path_factory) -> Path:
-    """One folder for every xdist worker of this run (their base temp's parent)."""
-    return tmp_path_factory.getbasetemp().parent / "shown-command-setups"
+    """One folder for every xdist worker of this run, and for this run only.
+
+    Under xdist each worker's base temp sits in the run's own folder; without
+    it, the parent of the base temp holds earlier runs too, so the base temp
+    itself is used (a folder left by an earlier run must never be reused).
+    """
+    base = tmp_path_factory.getbasetemp()
+    under_xdist = "PYTEST_XDIST_WORKER" in os.environ
+    return (base.parent if under_xdist else base) / "shown-command-setups"
 
 
 def check_weights_match(output: str) -> None:
@@ -145,9 +154,10 @@ def test_shown_example_command_runs(command: Command, tmp_path, shared_setups):
     # what the folder holds before the command runs
     setup = setup_folder(needed, shared_setups, command.where[0])
     fresh = command.text in FIRST_PER_SCRIPT
-    # After all the commands before it, this run leaves what later commands' setup needs.
+    # Run after all the commands before it, this command leaves what later ones need.
+    after_all = needed == tuple(command.setup)
     after = folder_after((*command.setup, command.text), shared_setups)
-    with lock_of(after) if needed == tuple(command.setup) else nullcontext():
+    with lock_of(after) if after_all else nullcontext():
         workdir = tmp_path / "run"
         shutil.copytree(setup, workdir)
         result = run_example(*lowered(command.argv), cwd=workdir, fresh=fresh)
@@ -155,7 +165,7 @@ def test_shown_example_command_runs(command: Command, tmp_path, shared_setups):
             workdir = tmp_path / "run-in-a-new-process"
             shutil.copytree(setup, workdir)
             result = run_example(*lowered(command.argv), cwd=workdir, fresh=True)
-        if result.returncode == 0 and needed == tuple(command.setup):
+        if result.returncode == 0 and after_all:
             publish(workdir, after)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"{command.text!r} failed ({command.where}):\n{output[-3000:]}"
